@@ -1,0 +1,13 @@
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import type { DB } from './db/schema.js';
+import type { Clock } from './lib/clock.js';
+import type { Mailer } from './mail/mailer.js';
+
+/** What the use cases need from the outside world; the server, the CLI and the tests each build one. */
+export interface AppContext {
+  db: Kysely<DB>;
+  clock: Clock;
+  mailer: Mailer;
+  config: Config;
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+
+/** Everything the environment can set, read once at start-up (see README, "Configuration"). */
+export interface Config {
+  port: number;
+  host: string;
+  /** Base of the links written in e-mails; https here turns on Secure cookies. */
+  publicUrl: string;
+  /** PGlite data directory, used when databaseUrl is not set; mail files go below it too. */
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** Load the demo world on an empty embedded database. */
+  demo: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  mailDir: string;
+  logLevel: string;
+  sessionTtlHours: number;
+  invitationTtlHours: number;
+  passwordResetTtlMinutes: number;
+  rateLimits: {
+    signIn: { max: number; windowMs: number };
+    passwordReset: { max: number; windowMs: number };
+  };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.PASSNUM_DATA_DIR ?? 'data');
+  const port = integer(env.PORT, 3000, 'PORT');
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    publicUrl: (env.PASSNUM_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir,
+    databaseUrl: env.DATABASE_URL || undefined,
+    demo: env.PASSNUM_DEMO !== '0',
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.PASSNUM_MAIL_FROM ?? 'passnum <ne-pas-repondre@passnum.localhost>',
+    mailDir: path.resolve(env.PASSNUM_MAIL_DIR ?? path.join(dataDir, 'mail')),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    sessionTtlHours: integer(env.PASSNUM_SESSION_TTL_HOURS, 12, 'PASSNUM_SESSION_TTL_HOURS'),
+    invitationTtlHours: integer(env.PASSNUM_INVITATION_TTL_HOURS, 7 * 24, 'PASSNUM_INVITATION_TTL_HOURS'),
+    passwordResetTtlMinutes: integer(env.PASSNUM_RESET_TTL_MINUTES, 60, 'PASSNUM_RESET_TTL_MINUTES'),
+    rateLimits: {
+      signIn: { max: integer(env.PASSNUM_SIGN_IN_MAX, 10, 'PASSNUM_SIGN_IN_MAX'), windowMs: 15 * 60_000 },
+      passwordReset: { max: integer(env.PASSNUM_RESET_MAX, 5, 'PASSNUM_RESET_MAX'), windowMs: 60 * 60_000 },
+    },
+  };
+}
+
+export function secureCookies(config: Config): boolean {
+  return config.publicUrl.startsWith('https://');
+}
+
+function integer(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} doit être un entier positif (reçu « ${value} »)`);
+  return parsed;
+}

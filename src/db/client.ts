@@ -1,0 +1,87 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import os from 'node:os';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { DB } from './schema.js';
+import { PG_OID, identity, parseByteaHex, parseInt8 } from './type-parsers.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The application's handle on its database, whichever engine is behind it. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly db: Kysely<DB>;
+  /** Runs a script of several statements (migrations); no parameters. */
+  execScript(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  /** dataDir undefined: in memory. loadDataDir: start from a dump (tests). */
+  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize) : openPGlite(target);
+}
+
+function openPostgres(url: string, poolSize = 10): Database {
+  const pool = new pg.Pool({
+    connectionString: withDefaultUser(url),
+    max: poolSize,
+    types: {
+      getTypeParser: ((oid: number, format?: string) => {
+        if (oid === PG_OID.INT8) return parseInt8;
+        if (oid === PG_OID.NUMERIC || oid === PG_OID.DATE) return identity;
+        return pg.types.getTypeParser(oid, format as 'text');
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    async execScript(script) {
+      await pool.query(script);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * `postgres://host/db` names no user: like psql, default to the OS user (pg would send none when
+ * $USER is unset, as in containers).
+ */
+function withDefaultUser(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.username) return url;
+  parsed.username = process.env.PGUSER ?? os.userInfo().username;
+  return parsed.toString();
+}
+
+async function openPGlite(target: { dataDir?: string; loadDataDir?: Blob }): Promise<Database> {
+  const pglite = await PGlite.create(target.dataDir, {
+    ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
+    parsers: {
+      [PG_OID.INT8]: parseInt8,
+      [PG_OID.NUMERIC]: identity,
+      [PG_OID.DATE]: identity,
+      [PG_OID.BYTEA]: parseByteaHex,
+    },
+  });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    kind: 'pglite',
+    db,
+    async execScript(script) {
+      await pglite.exec(script);
+    },
+    async close() {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}

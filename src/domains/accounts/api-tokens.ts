@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import type { AppContext } from '../../app-context.js';
+import { hashSecretToken, newSecretToken, sameHash } from '../../lib/secret-tokens.js';
+import type { Actor } from '../actor.js';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { DomainError } from '../errors.js';
+import { scopesFor, type ApiScope, type OrganisationKind } from './model.js';
+
+/** Machine clients authenticate with `Authorization: Bearer pn_<prefix>_<secret>`. */
+const TOKEN_FORMAT = /^pn_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+export interface ApiClient {
+  tokenId: string;
+  organisationId: string;
+  organisationKind: OrganisationKind;
+  scopes: ApiScope[];
+}
+
+/** Creates a token; the clear value is returned once, here, and only its hash is kept. */
+export async function createApiToken(
+  ctx: AppContext,
+  actor: Actor,
+  input: { organisationId: string; organisationKind: OrganisationKind; name: string; scopes: ApiScope[] },
+): Promise<{ tokenId: string; token: string }> {
+  const allowed = scopesFor(input.organisationKind);
+  if (input.scopes.some((scope) => !allowed.includes(scope))) throw new DomainError('scope_not_allowed', 'scopes');
+  const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const secret = newSecretToken();
+  const now = ctx.clock.now();
+  const tokenId = await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('api_tokens')
+      .values({
+        organisation_id: input.organisationId,
+        name: input.name.trim(),
+        prefix,
+        secret_hash: hashSecretToken(secret),
+        scopes: [...new Set(input.scopes)],
+        created_by: actor.userId,
+        created_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await recordAuditEvent(trx, actor, now, {
+      action: 'api_token.created',
+      subjectType: 'api_token',
+      subjectId: row.id,
+      after: { name: input.name.trim(), prefix, scopes: input.scopes },
+    });
+    return row.id;
+  });
+  return { tokenId, token: `pn_${prefix}_${secret}` };
+}
+
+export function listApiTokens(ctx: AppContext, organisationId: string) {
+  return ctx.db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'prefix', 'scopes', 'created_at as createdAt', 'last_used_at as lastUsedAt', 'revoked_at as revokedAt'])
+    .where('organisation_id', '=', organisationId)
+    .orderBy('created_at', 'desc')
+    .execute();
+}
+
+/** Revokes a token of the given organisation (another organisation's token is "unknown"). */
+export async function revokeApiToken(ctx: AppContext, actor: Actor, input: { organisationId: string; tokenId: string }): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const revoked = await trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: now, revoked_by: actor.userId })
+      .where('id', '=', input.tokenId)
+      .where('organisation_id', '=', input.organisationId)
+      .where('revoked_at', 'is', null)
+      .returning(['id', 'name', 'prefix'])
+      .executeTakeFirst();
+    if (!revoked) throw new DomainError('api_token_unknown');
+    await recordAuditEvent(trx, actor, now, {
+      action: 'api_token.revoked',
+      subjectType: 'api_token',
+      subjectId: revoked.id,
+      before: { name: revoked.name, prefix: revoked.prefix },
+    });
+  });
+}
+
+/** The client behind a bearer token, or undefined when malformed, unknown or revoked. */
+export async function authenticateApiToken(ctx: AppContext, bearer: string): Promise<ApiClient | undefined> {
+  const match = TOKEN_FORMAT.exec(bearer);
+  if (!match) return undefined;
+  const row = await ctx.db
+    .selectFrom('api_tokens as t')
+    .innerJoin('organisations as o', 'o.id', 't.organisation_id')
+    .select(['t.id', 't.organisation_id', 'o.kind', 't.secret_hash', 't.scopes'])
+    .where('t.prefix', '=', match[1]!)
+    .where('t.revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (!row || !sameHash(row.secret_hash, hashSecretToken(match[2]!))) return undefined;
+  await ctx.db.updateTable('api_tokens').set({ last_used_at: ctx.clock.now() }).where('id', '=', row.id).execute();
+  return { tokenId: row.id, organisationId: row.organisation_id, organisationKind: row.kind, scopes: row.scopes as ApiScope[] };
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { defaultMembership, normaliseEmail, passwordProblem, scopesFor, type Membership } from './model.js';
+
+describe('account rules', () => {
+  it('compares e-mail addresses without case or surrounding spaces', () => {
+    expect(normaliseEmail('  Claire.Dupont@Mairie.FR ')).toBe('claire.dupont@mairie.fr');
+  });
+
+  it('asks for at least 12 characters, counted as characters not bytes, and at most 256', () => {
+    expect(passwordProblem('court')).toBe('password_too_weak');
+    expect(passwordProblem('é'.repeat(11))).toBe('password_too_weak');
+    expect(passwordProblem('é'.repeat(12))).toBeNull();
+    expect(passwordProblem('une phrase de passe')).toBeNull();
+    expect(passwordProblem('x'.repeat(257))).toBe('password_too_long');
+  });
+
+  it('gives the audit scope to the operator only', () => {
+    expect(scopesFor('operator')).toContain('audit:read');
+    expect(scopesFor('funder')).not.toContain('audit:read');
+    expect(scopesFor('provider')).toEqual(['organisation:read', 'members:read']);
+  });
+
+  it('keeps the previous organisation, else puts the operator first, then sorts by name', () => {
+    const m = (organisationId: string, organisationKind: Membership['organisationKind'], organisationName: string): Membership => ({
+      organisationId,
+      organisationKind,
+      organisationName,
+      role: 'member',
+    });
+    const all = [m('a', 'provider', 'Zèbre'), m('b', 'funder', 'Ville'), m('c', 'funder', 'Département')];
+    expect(defaultMembership(all)?.organisationId).toBe('c');
+    expect(defaultMembership(all, 'a')?.organisationId).toBe('a');
+    expect(defaultMembership(all, 'gone')?.organisationId).toBe('c');
+    expect(defaultMembership([])).toBeUndefined();
+  });
+});
