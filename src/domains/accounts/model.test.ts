@@ -17,7 +17,7 @@ describe('account rules', () => {
   it('gives the audit scope to the operator only', () => {
     expect(scopesFor('operator')).toContain('audit:read');
     expect(scopesFor('funder')).not.toContain('audit:read');
-    expect(scopesFor('provider')).toEqual(['organisation:read', 'members:read']);
+    expect(scopesFor('provider')).toEqual(['organisation:read', 'members:read', 'members:write']);
   });
 
   it('keeps the previous organisation, else puts the operator first, then sorts by name', () => {

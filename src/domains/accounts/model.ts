@@ -23,13 +23,14 @@ export function passwordProblem(password: string): DomainErrorCode | null {
 }
 
 /** What a machine client may do. Later domains add their scopes here. */
-export const API_SCOPES = ['organisation:read', 'members:read', 'audit:read'] as const;
+export const API_SCOPES = ['organisation:read', 'members:read', 'members:write', 'audit:read'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** Some scopes only make sense for some kinds of organisation. */
 const SCOPE_KINDS: Record<ApiScope, readonly OrganisationKind[]> = {
   'organisation:read': ORGANISATION_KINDS,
   'members:read': ORGANISATION_KINDS,
+  'members:write': ORGANISATION_KINDS,
   'audit:read': ['operator'],
 };
 

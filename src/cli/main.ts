@@ -1,0 +1,101 @@
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { readConfig } from '../config.js';
+import { DataDirLockedError } from '../db/data-dir-lock.js';
+import { migrate } from '../db/migrate.js';
+import { createOperator } from '../domains/accounts/organisations.js';
+import { DomainError } from '../domains/errors.js';
+import { errorEntry } from '../http/error-table.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+import { startServer } from '../server.js';
+import { formatDemoLogins, isDatabaseEmpty, loadDemoWorld } from './demo-world.js';
+
+/** The command line: the same use cases and database code as the server, not a second implementation. */
+const program = new Command('passnum')
+  .description('passnum, la plateforme du pass numérique')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+async function withRuntime(work: (runtime: Runtime) => Promise<void>, options: { migrate?: boolean } = {}) {
+  const runtime = await openRuntime(readConfig(), options);
+  try {
+    await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+program
+  .command('serve')
+  .description('servir l’application (ce que lance npm start)')
+  .action(() => startServer(readConfig()));
+
+program
+  .command('migrate')
+  .description('appliquer les migrations de la base en attente')
+  .action(() =>
+    withRuntime(
+      async ({ database }) => {
+        const applied = await migrate(database);
+        console.log(applied.length ? `Migrations appliquées : ${applied.join(', ')}` : 'La base est à jour.');
+      },
+      { migrate: false },
+    ),
+  );
+
+program
+  .command('demo')
+  .description('charger le monde de démonstration (base vide uniquement)')
+  .action(() =>
+    withRuntime(async ({ ctx }) => {
+      if (!(await isDatabaseEmpty(ctx))) {
+        console.error('La base contient déjà des organisations : le monde de démonstration ne se charge que dans une base vide.');
+        process.exitCode = 1;
+        return;
+      }
+      console.log(formatDemoLogins(await loadDemoWorld(ctx), ctx.config.publicUrl));
+    }),
+  );
+
+program
+  .command('create-operator')
+  .description('créer un compte administrateur de la plateforme (mot de passe lu sur l’entrée standard)')
+  .requiredOption('--email <email>', 'adresse e-mail')
+  .requiredOption('--name <nom>', 'nom affiché')
+  .action((options: { email: string; name: string }) =>
+    withRuntime(async ({ ctx }) => {
+      const password = await readPassword();
+      const result = await createOperator(ctx, { email: options.email, displayName: options.name, password });
+      console.log(
+        result.created
+          ? `Compte opérateur créé pour ${options.email}.`
+          : `${options.email} avait déjà un compte : il est maintenant administrateur de l’opérateur.`,
+      );
+    }),
+  );
+
+/** From a pipe (`echo … | npx passnum create-operator`) or typed at a prompt; never from argv. */
+async function readPassword(): Promise<string> {
+  if (process.env.PASSNUM_PASSWORD) return process.env.PASSNUM_PASSWORD;
+  const rl = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stdout : undefined, terminal: false });
+  if (process.stdin.isTTY) process.stdout.write('Mot de passe (au moins 12 caractères) : ');
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
+  return '';
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof DataDirLockedError) {
+    console.error(error.message);
+    process.exit(75);
+  }
+  if (error instanceof DomainError) {
+    console.error(errorEntry(error.code).message);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import type { DestinationStream } from 'pino';
+import type { AppContext } from '../app-context.js';
+import { secureCookies } from '../config.js';
+import { authenticateApiToken } from '../domains/accounts/api-tokens.js';
+import { loadSession } from '../domains/accounts/sessions.js';
+import { PUBLIC, decide } from './access.js';
+import { auditEventsApi } from './api/audit-events.js';
+import { organisationApi } from './api/organisation.js';
+import { isApiRequest, sendError, sendErrorPage, sendProblem } from './errors.js';
+import { loggerOptions } from './logging.js';
+import { SESSION_COOKIE } from './request-context.js';
+import { accountRoutes } from './web/account/routes.js';
+import { operatorRoutes } from './web/operator/routes.js';
+import { organisationRoutes } from './web/organisation/routes.js';
+import { publicRoutes } from './web/public/routes.js';
+
+const ASSETS = {
+  'passnum.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/passnum.css', import.meta.url)) },
+  'passnum.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./assets/passnum.js', import.meta.url)) },
+};
+
+export interface AppOptions {
+  /** Where structured logs go (tests capture them); standard output by default. */
+  logStream?: DestinationStream;
+}
+
+/**
+ * Builds the whole HTTP application. Order: framework plugins, then the access check that every
+ * route goes through, then the routes (pages, then API), then error handling.
+ */
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(ctx.config.logLevel, options.logStream),
+    bodyLimit: 256 * 1024,
+    trustProxy: process.env.PASSNUM_TRUST_PROXY === '1',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: secureCookies(ctx.config) ? [] : null,
+      },
+    },
+    // Reset and invitation links carry their token in the path: never send it to another site.
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: secureCookies(ctx.config),
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'passnum_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(ctx.config) },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error('rate_limited'), { statusCode: 429, retryAfterSeconds: Math.ceil(context.ttl / 1000) }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'API passnum',
+        version: '1',
+        description:
+          'API de la plateforme du pass numérique. Authentification par jeton d’organisation (Authorization: Bearer). Erreurs au format RFC 9457 (application/problem+json) avec un champ `code` stable.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.decorateRequest('session', undefined);
+  app.decorateRequest('apiClient', undefined);
+
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.access) throw new Error(`route ${route.method} ${route.url} declares no access (see http/access.ts)`);
+    // Pages are not part of the API document.
+    if (!route.url.startsWith('/api/v1/')) route.schema = { ...route.schema, hide: true };
+  });
+
+  // Authentication then authorisation, before the body is parsed: an anonymous or forbidden
+  // request never costs a parse, and 401/403 come before 400.
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access ?? PUBLIC;
+    if (request.url.startsWith('/assets/') || request.url === '/healthz') return;
+    if (access.kind === 'client') {
+      const header = request.headers.authorization;
+      const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      request.apiClient = bearer ? await authenticateApiToken(ctx, bearer) : undefined;
+    } else {
+      const token = request.cookies[SESSION_COOKIE];
+      request.session = token ? await loadSession(ctx, token) : undefined;
+    }
+    const decision = decide(access, { session: request.session, client: request.apiClient });
+    if (decision === 'allowed') return;
+    if (decision === 'unauthenticated' && access.kind === 'client') reply.header('www-authenticate', 'Bearer realm="passnum"');
+    return isApiRequest(request) ? sendProblem(request, reply, decision) : sendErrorPage(request, reply, decision);
+  });
+
+  // Every form post from a page carries the CSRF token (the API uses bearer tokens, not cookies).
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method === 'POST' && !request.url.startsWith('/api/')) return app.csrfProtection(request, reply, done);
+    done();
+  });
+
+  app.get('/assets/:file', { config: { access: PUBLIC } }, async (request, reply) => {
+    const asset = ASSETS[(request.params as { file: string }).file as keyof typeof ASSETS];
+    if (!asset) return sendErrorPage(request, reply, 'not_found');
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
+  });
+
+  app.get('/healthz', { config: { access: PUBLIC } }, async (request, reply) => {
+    try {
+      await sql`select 1`.execute(ctx.db);
+      return { status: 'ok' };
+    } catch (error) {
+      request.log.error({ err: error }, 'health check: database unreachable');
+      return sendProblem(request, reply, 'database_unavailable');
+    }
+  });
+
+  app.get('/api/openapi.json', { config: { access: PUBLIC } }, async () => app.swagger());
+
+  publicRoutes(app);
+  accountRoutes(app, ctx);
+  organisationRoutes(app, ctx);
+  operatorRoutes(app, ctx);
+  organisationApi(app, ctx);
+  auditEventsApi(app, ctx);
+
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    isApiRequest(request) ? sendProblem(request, reply, 'not_found') : sendErrorPage(request, reply, 'not_found'),
+  );
+  return app;
+}

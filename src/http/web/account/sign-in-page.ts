@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { html } from '../../../lib/html.js';
+import { csrfField, errorSummary, notice, textField, type FieldErrors } from '../../views/forms.js';
+import { sendPage } from '../page.js';
+
+/** Only local paths: `retour` must never send someone to another site after signing in. */
+export function safeReturnPath(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && !value.startsWith('/connexion') ? value : '/espace';
+}
+
+export function signInPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: {
+    status?: number;
+    errors?: FieldErrors;
+    formError?: string;
+    email?: string | undefined;
+    returnTo?: string | undefined;
+    message?: string | undefined;
+  } = {},
+) {
+  const errors = options.errors ?? {};
+  const returnTo = safeReturnPath(options.returnTo);
+  return sendPage(
+    request,
+    reply,
+    (csrf) => ({
+      title: 'Se connecter',
+      hasErrors: Object.keys(errors).length > 0 || Boolean(options.formError),
+      body: html`<div class="narrow">
+${errorSummary(errors, options.formError)}
+${options.status === 401 ? notice('Connectez-vous pour accéder à cette page.') : notice(options.message)}
+<h1>Se connecter</h1>
+<form method="post" action="/connexion" novalidate>
+  ${csrfField(csrf)}
+  <input type="hidden" name="retour" value="${returnTo}">
+  ${textField({ name: 'email', label: 'Adresse e-mail', type: 'email', autocomplete: 'username', value: options.email, error: errors.email, required: true })}
+  ${textField({ name: 'password', label: 'Mot de passe', type: 'password', autocomplete: 'current-password', error: errors.password, required: true })}
+  <button type="submit" class="button">Se connecter</button>
+</form>
+<p><a href="/mot-de-passe-oublie">Mot de passe oublié ?</a></p>
+</div>`,
+    }),
+    options.status ?? 200,
+  );
+}
