@@ -14,6 +14,8 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Runs a script of several statements (migrations); no parameters. */
   execScript(script: string): Promise<void>;
+  /** PGlite only: a copy of the whole data directory (tests start from a migrated copy). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ async function openPGlite(target: { dataDir?: string; loadDataDir?: Blob }): Pro
     async execScript(script) {
       await pglite.exec(script);
     },
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
     async close() {
       await db.destroy();
       await pglite.close();
