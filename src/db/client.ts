@@ -40,6 +40,9 @@ function openPostgres(url: string, poolSize = 10): Database {
       }) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection dropped by the server (restart, admin) must not crash the process: the
+  // pool replaces it, and the next query reports the error if the server is really gone.
+  pool.on('error', () => undefined);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',

@@ -60,7 +60,7 @@ export async function openTestDatabase(): Promise<{ database: Database; drop(): 
     database,
     async drop() {
       await database.close();
-      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.query(`drop database if exists ${name}`);
       await admin.end();
     },
   };
