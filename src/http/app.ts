@@ -67,6 +67,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   await app.register(cookie);
   await app.register(formbody);
+  // Pages post forms, the API takes JSON: nothing else is parsed.
+  app.removeContentTypeParser('text/plain');
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'passnum_csrf',
@@ -117,6 +119,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     if (decision === 'allowed') return;
     if (decision === 'unauthenticated' && access.kind === 'client') reply.header('www-authenticate', 'Bearer realm="passnum"');
     return isApiRequest(request) ? sendProblem(request, reply, decision) : sendErrorPage(request, reply, decision);
+  });
+
+  // The API speaks JSON only, even though the parser for page forms is registered.
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.url.startsWith('/api/') && request.body !== undefined && !request.headers['content-type']?.startsWith('application/json')) {
+      return sendProblem(request, reply, 'unsupported_media_type');
+    }
   });
 
   // Every form post from a page carries the CSRF token (the API uses bearer tokens, not cookies).
