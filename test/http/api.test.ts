@@ -122,8 +122,7 @@ describe('API document', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(['/api/v1/audit-events', '/api/v1/organisation', '/api/v1/organisation/invitations', '/api/v1/organisation/members']);
     const result = await validate(structuredClone(document));
-    expect(result.errors ?? []).toEqual([]);
-    expect(result.valid).toBe(true);
+    expect(result.valid ? [] : result.errors).toEqual([]);
   });
 
   it('answers health checks and unknown API paths as problems', async () => {

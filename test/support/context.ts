@@ -44,7 +44,7 @@ export interface TestContext {
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 /** A fresh, migrated database for one test file: PGlite by default, PostgreSQL with TEST_DATABASE_URL. */
-export async function openTestDatabase(): Promise<{ database: Database; drop(): Promise<void> }> {
+export async function openTestDatabase(): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
   const testUrl = process.env.TEST_DATABASE_URL;
   if (!testUrl) {
     const dump = await readFile(inject('pgliteDump'));
@@ -55,9 +55,11 @@ export async function openTestDatabase(): Promise<{ database: Database; drop(): 
   const admin = new pg.Client({ connectionString: adminUrl(testUrl) });
   await admin.connect();
   await admin.query(`create database ${name} template ${inject('postgresTemplate')}`);
-  const database = await openDatabase({ kind: 'postgres', url: databaseUrl(testUrl, name), poolSize: 20 });
+  const url = databaseUrl(testUrl, name);
+  const database = await openDatabase({ kind: 'postgres', url, poolSize: 20 });
   return {
     database,
+    url,
     async drop() {
       await database.close();
       await admin.query(`drop database if exists ${name}`);
