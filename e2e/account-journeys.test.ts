@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { PASSWORD, createOrganisation, createPerson } from '../test/support/fixtures.js';
-import { MODES, closeContexts, expectNoAxeViolations, goto, heading, launchBrowser, mainText, newPage, pathOf, submit } from './support/browser.js';
+import { MODES, closeContexts, expectNoAxeViolations, focusedElement, goto, heading, launchBrowser, mainText, newPage, pathOf, submit } from './support/browser.js';
 import { lastLinkMailedTo } from './support/mail.js';
 import { startServer, type RunningServer } from './support/server.js';
 
@@ -58,10 +58,9 @@ describe.each(MODES)('$name', (mode) => {
     expect(await summary.innerText()).toContain('Il y a un problème');
     expect(await summary.innerText()).toContain('Adresse e-mail ou mot de passe incorrect.');
     expect(await page.getByLabel('Adresse e-mail', { exact: true }).inputValue()).toBe(email);
-    if (mode.javaScriptEnabled) {
-      // passnum.js moves the focus to the summary, so that screen readers announce it.
-      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { className: string } | null } }).document.activeElement?.className)).toBe('error-summary');
-    }
+    // passnum.js moves the focus to the summary, so that screen readers announce it; without
+    // JavaScript the summary is still the first thing of the page (and proves scripts are off).
+    expect(await focusedElement(page)).toBe(mode.javaScriptEnabled ? 'error-summary' : 'BODY');
     await expectNoAxeViolations(page);
 
     await page.getByLabel('Mot de passe', { exact: true }).fill(PASSWORD);

@@ -73,6 +73,14 @@ export async function mainText(page: Page): Promise<string> {
   return page.locator('main').innerText();
 }
 
+/** The class of the focused element, or its tag name when it has none. */
+export async function focusedElement(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const focused = (globalThis as unknown as { document: { activeElement: { className: string; tagName: string } | null } }).document.activeElement;
+    return focused ? focused.className || focused.tagName : '';
+  });
+}
+
 export async function heading(page: Page): Promise<string> {
   return (await page.getByRole('heading', { level: 1 }).innerText()).trim();
 }
