@@ -16,48 +16,50 @@ export function errorSummary(errors: FieldErrors, formError?: string): SafeHtml 
 </div>`;
 }
 
-interface FieldInput {
+interface FieldFrame {
   name: string;
   label: string;
-  hint?: string;
-  type?: 'text' | 'email' | 'password' | 'search' | 'date';
-  value?: string | undefined;
+  hint?: string | undefined;
   error?: string | undefined;
-  autocomplete?: string;
-  required?: boolean;
 }
 
-export function textField(input: FieldInput): SafeHtml {
-  const describedBy = [input.hint ? `${input.name}-hint` : '', input.error ? `${input.name}-error` : ''].filter(Boolean).join(' ');
-  return html`<div class="field${input.error ? ' field-error' : ''}">
-  <label for="${input.name}">${input.label}</label>
-  ${input.hint ? html`<p class="hint" id="${input.name}-hint">${input.hint}</p>` : ''}
-  ${input.error ? html`<p class="error-message" id="${input.name}-error"><span class="visually-hidden">Erreur : </span>${input.error}</p>` : ''}
-  <input id="${input.name}" name="${input.name}" type="${input.type ?? 'text'}"${
-    input.type === 'password' ? '' : html` value="${input.value ?? ''}"`
-  }${input.autocomplete ? html` autocomplete="${input.autocomplete}"` : ''}${input.required ? html` required` : ''}${
-    describedBy ? html` aria-describedby="${describedBy}"` : ''
-  }${input.error ? html` aria-invalid="true"` : ''}>
+/** Label, hint and error of a field, linked to the control by id and aria-describedby. */
+function field(frame: FieldFrame, control: (describedBy: SafeHtml | '') => SafeHtml): SafeHtml {
+  const ids = [frame.hint ? `${frame.name}-hint` : '', frame.error ? `${frame.name}-error` : ''].filter(Boolean).join(' ');
+  return html`<div class="field${frame.error ? ' field-error' : ''}">
+  <label for="${frame.name}">${frame.label}</label>
+  ${frame.hint ? html`<p class="hint" id="${frame.name}-hint">${frame.hint}</p>` : ''}
+  ${frame.error ? html`<p class="error-message" id="${frame.name}-error"><span class="visually-hidden">Erreur : </span>${frame.error}</p>` : ''}
+  ${control(ids ? html` aria-describedby="${ids}"` : '')}
 </div>`;
 }
 
-export function selectField(input: {
-  name: string;
-  label: string;
-  options: readonly { value: string; label: string }[];
-  value?: string | undefined;
-  error?: string | undefined;
-  hint?: string;
-}): SafeHtml {
-  const describedBy = [input.hint ? `${input.name}-hint` : '', input.error ? `${input.name}-error` : ''].filter(Boolean).join(' ');
-  return html`<div class="field${input.error ? ' field-error' : ''}">
-  <label for="${input.name}">${input.label}</label>
-  ${input.hint ? html`<p class="hint" id="${input.name}-hint">${input.hint}</p>` : ''}
-  ${input.error ? html`<p class="error-message" id="${input.name}-error"><span class="visually-hidden">Erreur : </span>${input.error}</p>` : ''}
-  <select id="${input.name}" name="${input.name}"${describedBy ? html` aria-describedby="${describedBy}"` : ''}>
+export function textField(
+  input: FieldFrame & {
+    type?: 'text' | 'email' | 'password' | 'search' | 'date';
+    value?: string | undefined;
+    autocomplete?: string;
+    required?: boolean;
+  },
+): SafeHtml {
+  return field(
+    input,
+    (describedBy) => html`<input id="${input.name}" name="${input.name}" type="${input.type ?? 'text'}"${
+      // A password is never sent back to the browser.
+      input.type === 'password' ? '' : html` value="${input.value ?? ''}"`
+    }${input.autocomplete ? html` autocomplete="${input.autocomplete}"` : ''}${input.required ? html` required` : ''}${describedBy}${
+      input.error ? html` aria-invalid="true"` : ''
+    }>`,
+  );
+}
+
+export function selectField(input: FieldFrame & { options: readonly { value: string; label: string }[]; value?: string | undefined }): SafeHtml {
+  return field(
+    input,
+    (describedBy) => html`<select id="${input.name}" name="${input.name}"${describedBy}${input.error ? html` aria-invalid="true"` : ''}>
     ${input.options.map((o) => html`<option value="${o.value}"${o.value === input.value ? html` selected` : ''}>${o.label}</option>`)}
-  </select>
-</div>`;
+  </select>`,
+  );
 }
 
 export function csrfField(token: string): SafeHtml {

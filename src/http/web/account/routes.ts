@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
-import { acceptInvitation, describeInvitation } from '../../../domains/accounts/invitations.js';
+import { acceptInvitation, describeInvitation, type InvitationView } from '../../../domains/accounts/invitations.js';
 import { checkPasswordResetLink, requestPasswordReset, resetPassword } from '../../../domains/accounts/reset-password.js';
 import { openSession, signIn, signOut } from '../../../domains/accounts/sessions.js';
 import { DomainError } from '../../../domains/errors.js';
@@ -9,9 +9,9 @@ import { html } from '../../../lib/html.js';
 import { PUBLIC, SIGNED_IN } from '../../access.js';
 import { errorEntry } from '../../error-table.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';
-import { csrfField, errorSummary, notice, textField, type FieldErrors } from '../../views/forms.js';
+import { csrfField, notice, textField, type FieldErrors } from '../../views/forms.js';
 import { ROLE_LABELS } from '../../views/labels.js';
-import { parseForm, sendPage } from '../page.js';
+import { parseForm, sendFormPage, sendPage, type FormState } from '../page.js';
 import { safeReturnPath, signInPage } from './sign-in-page.js';
 import { setSessionCookie, clearSessionCookie } from './session-cookie.js';
 
@@ -31,6 +31,8 @@ const newAccountForm = z.object({
 });
 
 /** Messages of the domain errors that concern one field, else the whole form. */
+const PASSWORD_HINT = 'Au moins 12 caractères. Une phrase facile à retenir convient très bien.';
+
 function domainFieldErrors(error: DomainError): { errors: FieldErrors; formError?: string } {
   const message = errorEntry(error.code).message;
   return error.field ? { errors: { [error.field]: message } } : { errors: {}, formError: message };
@@ -99,45 +101,29 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext) {
     }));
   });
 
-  function resetRequestPage(request: Parameters<typeof sendPage>[0], reply: Parameters<typeof sendPage>[1], o: { status?: number; errors?: FieldErrors; email?: string | undefined }) {
-    const errors = o.errors ?? {};
-    return sendPage(
-      request,
-      reply,
-      (csrf) => ({
-        title: 'Mot de passe oublié',
-        hasErrors: Object.keys(errors).length > 0,
-        body: html`<div class="narrow">${errorSummary(errors)}
-<h1>Mot de passe oublié</h1>
+  function resetRequestPage(request: FastifyRequest, reply: FastifyReply, state: FormState & { email?: string | undefined }) {
+    return sendFormPage(request, reply, state, (csrf, errors) => ({
+      title: 'Mot de passe oublié',
+      body: html`<div class="narrow"><h1>Mot de passe oublié</h1>
 <p>Saisissez l’adresse e-mail de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.</p>
 <form method="post" action="/mot-de-passe-oublie" novalidate>
   ${csrfField(csrf)}
-  ${textField({ name: 'email', label: 'Adresse e-mail', type: 'email', autocomplete: 'username', value: o.email, error: errors.email, required: true })}
+  ${textField({ name: 'email', label: 'Adresse e-mail', type: 'email', autocomplete: 'username', value: state.email, error: errors.email, required: true })}
   <button type="submit" class="button">Recevoir le lien</button>
 </form></div>`,
-      }),
-      o.status ?? 200,
-    );
+    }));
   }
 
-  function newPasswordPage(request: Parameters<typeof sendPage>[0], reply: Parameters<typeof sendPage>[1], token: string, o: { status?: number; errors?: FieldErrors; formError?: string }) {
-    const errors = o.errors ?? {};
-    return sendPage(
-      request,
-      reply,
-      (csrf) => ({
-        title: 'Choisir un nouveau mot de passe',
-        hasErrors: Object.keys(errors).length > 0 || Boolean(o.formError),
-        body: html`<div class="narrow">${errorSummary(errors, o.formError)}
-<h1>Choisir un nouveau mot de passe</h1>
+  function newPasswordPage(request: FastifyRequest, reply: FastifyReply, token: string, state: FormState) {
+    return sendFormPage(request, reply, state, (csrf, errors) => ({
+      title: 'Choisir un nouveau mot de passe',
+      body: html`<div class="narrow"><h1>Choisir un nouveau mot de passe</h1>
 <form method="post" action="/mot-de-passe/${token}" novalidate>
   ${csrfField(csrf)}
-  ${textField({ name: 'password', label: 'Nouveau mot de passe', type: 'password', autocomplete: 'new-password', hint: 'Au moins 12 caractères. Une phrase facile à retenir convient très bien.', error: errors.password, required: true })}
+  ${textField({ name: 'password', label: 'Nouveau mot de passe', type: 'password', autocomplete: 'new-password', hint: PASSWORD_HINT, error: errors.password, required: true })}
   <button type="submit" class="button">Enregistrer le mot de passe</button>
 </form></div>`,
-      }),
-      o.status ?? 200,
-    );
+    }));
   }
 
   app.get('/mot-de-passe/:token', { config: { access: PUBLIC } }, async (request, reply) => {
@@ -161,27 +147,21 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   function invitationPage(
-    request: Parameters<typeof sendPage>[0],
-    reply: Parameters<typeof sendPage>[1],
+    request: FastifyRequest,
+    reply: FastifyReply,
     token: string,
-    o: { status?: number; errors?: FieldErrors; formError?: string; displayName?: string | undefined },
-    invitation: Awaited<ReturnType<typeof describeInvitation>>,
+    state: FormState & { displayName?: string | undefined },
+    invitation: InvitationView,
   ) {
-    const errors = o.errors ?? {};
     const session = request.session;
     const signedInAsInvited = session?.user.email === invitation.email;
-    return sendPage(
-      request,
-      reply,
-      (csrf) => ({
-        title: `Rejoindre ${invitation.organisationName}`,
-        hasErrors: Object.keys(errors).length > 0 || Boolean(o.formError),
-        body: html`<div class="narrow">${errorSummary(errors, o.formError)}
-<h1>Rejoindre ${invitation.organisationName}</h1>
+    return sendFormPage(request, reply, state, (csrf, errors) => ({
+      title: `Rejoindre ${invitation.organisationName}`,
+      body: html`<div class="narrow"><h1>Rejoindre ${invitation.organisationName}</h1>
 <p class="lead">Vous êtes invité·e sur passnum avec l’adresse <strong>${invitation.email}</strong>, comme ${ROLE_LABELS[invitation.role].toLowerCase()}.</p>
 ${
   session && !signedInAsInvited
-    ? html`${notice(`Vous êtes connecté·e avec ${session.user.email}. Déconnectez-vous puis rouvrez ce lien pour accepter avec l’adresse invitée.`)}`
+    ? notice(`Vous êtes connecté·e avec ${session.user.email}. Déconnectez-vous puis rouvrez ce lien pour accepter avec l’adresse invitée.`)
     : invitation.accountExists
       ? signedInAsInvited
         ? html`<form method="post" action="/invitations/${token}">${csrfField(csrf)}<button type="submit" class="button">Accepter l’invitation</button></form>`
@@ -190,14 +170,12 @@ ${
       : html`<p>Créez votre compte pour accepter.</p>
 <form method="post" action="/invitations/${token}" novalidate>
   ${csrfField(csrf)}
-  ${textField({ name: 'displayName', label: 'Votre nom', hint: 'Tel qu’il apparaîtra à vos collègues.', autocomplete: 'name', value: o.displayName, error: errors.displayName, required: true })}
-  ${textField({ name: 'password', label: 'Mot de passe', type: 'password', autocomplete: 'new-password', hint: 'Au moins 12 caractères. Une phrase facile à retenir convient très bien.', error: errors.password, required: true })}
+  ${textField({ name: 'displayName', label: 'Votre nom', hint: 'Tel qu’il apparaîtra à vos collègues.', autocomplete: 'name', value: state.displayName, error: errors.displayName, required: true })}
+  ${textField({ name: 'password', label: 'Mot de passe', type: 'password', autocomplete: 'new-password', hint: PASSWORD_HINT, error: errors.password, required: true })}
   <button type="submit" class="button">Créer mon compte et rejoindre</button>
 </form>`
 }</div>`,
-      }),
-      o.status ?? 200,
-    );
+    }));
   }
 
   app.get('/invitations/:token', { config: { access: PUBLIC } }, async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { html } from '../../../lib/html.js';
-import { csrfField, errorSummary, notice, textField, type FieldErrors } from '../../views/forms.js';
-import { sendPage } from '../page.js';
+import { csrfField, notice, textField } from '../../views/forms.js';
+import { sendFormPage, type FormState } from '../page.js';
 
 /** Only local paths: `retour` must never send someone to another site after signing in. */
 export function safeReturnPath(value: unknown): string {
@@ -11,26 +11,13 @@ export function safeReturnPath(value: unknown): string {
 export function signInPage(
   request: FastifyRequest,
   reply: FastifyReply,
-  options: {
-    status?: number;
-    errors?: FieldErrors;
-    formError?: string;
-    email?: string | undefined;
-    returnTo?: string | undefined;
-    message?: string | undefined;
-  } = {},
+  options: FormState & { email?: string | undefined; returnTo?: string | undefined; message?: string | undefined } = {},
 ) {
-  const errors = options.errors ?? {};
   const returnTo = safeReturnPath(options.returnTo);
-  return sendPage(
-    request,
-    reply,
-    (csrf) => ({
-      title: 'Se connecter',
-      hasErrors: Object.keys(errors).length > 0 || Boolean(options.formError),
-      body: html`<div class="narrow">
-${errorSummary(errors, options.formError)}
-${options.status === 401 ? notice('Connectez-vous pour accéder à cette page.') : notice(options.message)}
+  return sendFormPage(request, reply, options, (csrf, errors) => ({
+    title: 'Se connecter',
+    body: html`<div class="narrow">
+${options.status === 401 && !options.formError ? notice('Connectez-vous pour accéder à cette page.') : notice(options.message)}
 <h1>Se connecter</h1>
 <form method="post" action="/connexion" novalidate>
   ${csrfField(csrf)}
@@ -41,7 +28,5 @@ ${options.status === 401 ? notice('Connectez-vous pour accéder à cette page.')
 </form>
 <p><a href="/mot-de-passe-oublie">Mot de passe oublié ?</a></p>
 </div>`,
-    }),
-    options.status ?? 200,
-  );
+  }));
 }

@@ -8,9 +8,9 @@ import { listAuditActions, listAuditEvents } from '../../../domains/audit/list-a
 import { html } from '../../../lib/html.js';
 import { OPERATOR } from '../../access.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';
-import { csrfField, errorSummary, notice, selectField, textField, type FieldErrors } from '../../views/forms.js';
+import { csrfField, notice, selectField, textField } from '../../views/forms.js';
 import { ORGANISATION_KIND_LABELS, formatDateTime } from '../../views/labels.js';
-import { parseForm, sendPage } from '../page.js';
+import { parseForm, sendFormPage, sendPage, type FormState } from '../page.js';
 
 const organisationForm = z.object({
   kind: z.enum(ORGANISATION_KINDS, { message: 'Choisissez le type d’organisation' }),
@@ -36,17 +36,12 @@ function parisDayStart(day: string): Date {
 }
 
 export function operatorRoutes(app: FastifyInstance, ctx: AppContext) {
-  async function organisationsPage(request: FastifyRequest, reply: FastifyReply, o: { status?: number; errors?: FieldErrors; values?: Record<string, string> }) {
+  async function organisationsPage(request: FastifyRequest, reply: FastifyReply, o: FormState) {
     const organisations = await listOrganisations(ctx);
-    const errors = o.errors ?? {};
     const created = (request.query as { ok?: string }).ok === 'cree';
-    return sendPage(
-      request,
-      reply,
-      (csrf) => ({
+    return sendFormPage(request, reply, o, (csrf, errors) => ({
         title: 'Organisations',
-        hasErrors: Object.keys(errors).length > 0,
-        body: html`${errorSummary(errors)}${notice(created ? 'L’organisation a été créée et sa première personne invitée par e-mail.' : undefined)}
+        body: html`${notice(created ? 'L’organisation a été créée et sa première personne invitée par e-mail.' : undefined)}
 <h1>Organisations</h1>
 <table class="table">
   <caption>Organisations de la plateforme (${organisations.length})</caption>
@@ -63,9 +58,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: AppContext) {
   ${textField({ name: 'adminEmail', label: 'Adresse e-mail de son administrateur·rice', type: 'email', hint: 'Cette personne recevra une invitation et pourra ensuite inviter ses collègues.', value: o.values?.adminEmail, error: errors.adminEmail, required: true })}
   <button type="submit" class="button">Créer et inviter</button>
 </form>`,
-      }),
-      o.status ?? 200,
-    );
+      }));
   }
 
   app.get('/operateur/organisations', { config: { access: OPERATOR } }, (request, reply) => organisationsPage(request, reply, {}));

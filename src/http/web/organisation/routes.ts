@@ -11,9 +11,9 @@ import { html } from '../../../lib/html.js';
 import { ADMIN, MEMBER, SIGNED_IN } from '../../access.js';
 import { errorEntry } from '../../error-table.js';
 import { currentMembership, redirectAfterPost, requireSession } from '../../request-context.js';
-import { csrfField, errorSummary, notice, selectField, textField, type FieldErrors } from '../../views/forms.js';
+import { csrfField, notice, selectField, textField } from '../../views/forms.js';
 import { ORGANISATION_KIND_LABELS, ROLE_LABELS, formatDateTime } from '../../views/labels.js';
-import { parseForm, sendPage } from '../page.js';
+import { parseForm, sendFormPage, sendPage, type FormState } from '../page.js';
 
 /** Messages after a Post/Redirect/Get, chosen by a code in the query string (never free text). */
 const DONE_MESSAGES: Record<string, string> = {
@@ -95,18 +95,13 @@ ${current ? html`<h2>Raccourcis</h2>
     return redirectAfterPost(reply, '/espace?ok=organisation');
   });
 
-  async function membersPage(request: FastifyRequest, reply: FastifyReply, o: { status?: number; errors?: FieldErrors; formError?: string; values?: Record<string, string> }) {
+  async function membersPage(request: FastifyRequest, reply: FastifyReply, o: FormState) {
     const current = currentMembership(request);
     const [members, invitations] = await Promise.all([listMembers(ctx, current.organisationId), listPendingInvitations(ctx, current.organisationId)]);
-    const errors = o.errors ?? {};
     const isAdmin = current.role === 'admin';
-    return sendPage(
-      request,
-      reply,
-      (csrf) => ({
+    return sendFormPage(request, reply, o, (csrf, errors) => ({
         title: 'Équipe',
-        hasErrors: Object.keys(errors).length > 0 || Boolean(o.formError),
-        body: html`${errorSummary(errors, o.formError)}${notice(doneMessage(request))}
+        body: html`${notice(doneMessage(request))}
 <h1>Équipe de ${current.organisationName}</h1>
 <table class="table">
   <caption>Personnes de l’organisation (${members.length})</caption>
@@ -139,9 +134,7 @@ ${
 </form>`
     : ''
 }`,
-      }),
-      o.status ?? 200,
-    );
+      }));
   }
 
   app.get('/organisation/membres', { config: { access: MEMBER } }, (request, reply) => membersPage(request, reply, {}));
@@ -173,18 +166,13 @@ ${
     return redirectAfterPost(reply, '/organisation/membres?ok=retire');
   });
 
-  async function tokensPage(request: FastifyRequest, reply: FastifyReply, o: { status?: number; errors?: FieldErrors; values?: Record<string, string>; created?: string }) {
+  async function tokensPage(request: FastifyRequest, reply: FastifyReply, o: FormState & { created?: string }) {
     const current = currentMembership(request);
     const tokens = await listApiTokens(ctx, current.organisationId);
-    const errors = o.errors ?? {};
     const scopes = scopesFor(current.organisationKind);
-    return sendPage(
-      request,
-      reply,
-      (csrf) => ({
+    return sendFormPage(request, reply, o, (csrf, errors) => ({
         title: 'Jetons d’API',
-        hasErrors: Object.keys(errors).length > 0,
-        body: html`${errorSummary(errors)}${notice(doneMessage(request))}
+        body: html`${notice(doneMessage(request))}
 <h1>Jetons d’API</h1>
 <p>Un jeton permet à un logiciel de votre organisation d’utiliser l’<a href="/api/openapi.json">API de passnum</a>. Il s’envoie dans l’en-tête <code>Authorization: Bearer …</code>.</p>
 ${
@@ -222,9 +210,7 @@ ${
   </fieldset>
   <button type="submit" class="button">Créer le jeton</button>
 </form>`,
-      }),
-      o.status ?? 200,
-    );
+      }));
   }
 
   app.get('/organisation/jetons', { config: { access: ADMIN } }, (request, reply) => tokensPage(request, reply, {}));
