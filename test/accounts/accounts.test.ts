@@ -178,7 +178,7 @@ describe(`accounts on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
       const again = await createOperator(t.ctx, { email: 'ops2@passnum.fr', displayName: 'Ops 2', password: 'une phrase assez longue' });
       expect(again.organisationId).toBe(first.organisationId);
       const actions = await auditActions();
-      for (const action of ['session.opened', 'session.closed', 'invitation.created', 'membership.created', 'membership.removed', 'password_reset.requested', 'user.password_reset', 'api_token.created', 'api_token.revoked', 'operator.created']) {
+      for (const action of ['session.opened', 'session.closed', 'session.organisation_switched', 'invitation.created', 'membership.created', 'membership.removed', 'password_reset.requested', 'user.password_reset', 'api_token.created', 'api_token.revoked', 'operator.created']) {
         expect(actions).toContain(action);
       }
       const journal = JSON.stringify(await t.ctx.db.selectFrom('audit_events').select(['before', 'after']).execute());

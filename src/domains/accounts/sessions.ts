@@ -88,7 +88,17 @@ export async function loadSession(ctx: AppContext, token: string): Promise<Sessi
 export async function switchOrganisation(ctx: AppContext, session: SessionView, organisationId: string): Promise<void> {
   const target = session.memberships.find((m) => m.organisationId === organisationId);
   if (!target) throw new DomainError('not_a_member', 'organisationId');
-  await ctx.db.updateTable('sessions').set({ organisation_id: organisationId }).where('id', '=', session.sessionId).execute();
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('sessions').set({ organisation_id: organisationId }).where('id', '=', session.sessionId).execute();
+    await recordAuditEvent(trx, { ...actorOf(session), organisationId }, now, {
+      action: 'session.organisation_switched',
+      subjectType: 'session',
+      subjectId: session.sessionId,
+      before: { organisationId: session.current?.organisationId ?? null },
+      after: { organisationId },
+    });
+  });
 }
 
 export function actorOf(session: SessionView): Actor {
