@@ -38,7 +38,7 @@ describe('embedded database (PGlite)', () => {
     expect(demo.stderr).toContain('base vide');
     const migrate = await run(['migrate'], env);
     expect(migrate.stdout).toContain('La base est à jour.');
-  });
+  }, 180_000);
 
   it('starts empty with PASSNUM_DEMO=0', async () => {
     const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'passnum-cli-empty-'));
@@ -47,6 +47,6 @@ describe('embedded database (PGlite)', () => {
     server.child.kill('SIGTERM');
     expect(await server.exit).toBe(0);
     await rm(emptyDir, { recursive: true, force: true });
-  });
+  }, 120_000);
 });
 

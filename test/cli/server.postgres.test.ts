@@ -19,5 +19,5 @@ describe('real PostgreSQL (DATABASE_URL)', () => {
     } finally {
       await drop();
     }
-  });
+  }, 120_000);
 });
