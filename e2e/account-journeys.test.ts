@@ -193,6 +193,7 @@ describe.each(MODES)('$name', (mode) => {
     expect(pathOf(page)).toBe('/connexion');
     expect(await heading(page)).toBe('Se connecter');
     expect(await page.getByRole('button', { name: 'Se déconnecter' }).count()).toBe(0);
+    expect(await page.getByRole('status').innerText()).toContain('Vous êtes déconnecté·e.');
     await expectNoAxeViolations(page);
 
     const espace = await goto(page, `${server.baseUrl}/espace`);

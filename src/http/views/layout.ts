@@ -42,6 +42,7 @@ export function layout(page: PageInput): SafeHtml {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${page.hasErrors ? 'Erreur : ' : ''}${page.title} – passnum</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/passnum.css">
 <script src="/assets/passnum.js" defer></script>
 </head>

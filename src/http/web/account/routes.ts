@@ -51,8 +51,11 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.get('/connexion', { config: { access: PUBLIC } }, async (request, reply) => {
     if (request.session) return reply.redirect('/espace', 303);
-    const query = request.query as { retour?: string };
-    return signInPage(request, reply, { returnTo: query.retour ?? '/espace' });
+    const query = request.query as { retour?: string; deconnecte?: string };
+    return signInPage(request, reply, {
+      returnTo: query.retour ?? '/espace',
+      message: query.deconnecte === '1' ? 'Vous êtes déconnecté·e. À bientôt !' : undefined,
+    });
   });
 
   app.post('/connexion', { config: { access: PUBLIC, rateLimit: signInLimit } }, async (request, reply) => {
