@@ -20,17 +20,19 @@ describe('account rules', () => {
     expect(scopesFor('provider')).toEqual(['organisation:read', 'members:read', 'members:write']);
   });
 
-  it('keeps the previous organisation, else puts the operator first, then sorts by name', () => {
-    const m = (organisationId: string, organisationKind: Membership['organisationKind'], organisationName: string): Membership => ({
+  it('keeps the organisation asked for, else puts the operator first, then admin roles, then sorts by name', () => {
+    const m = (organisationId: string, organisationKind: Membership['organisationKind'], organisationName: string, role: Membership['role'] = 'member'): Membership => ({
       organisationId,
       organisationKind,
       organisationName,
-      role: 'member',
+      role,
     });
     const all = [m('a', 'provider', 'Zèbre'), m('b', 'funder', 'Ville'), m('c', 'funder', 'Département')];
     expect(defaultMembership(all)?.organisationId).toBe('c');
     expect(defaultMembership(all, 'a')?.organisationId).toBe('a');
     expect(defaultMembership(all, 'gone')?.organisationId).toBe('c');
+    expect(defaultMembership([...all, m('d', 'distributor', 'Zénith', 'admin')])?.organisationId).toBe('d');
+    expect(defaultMembership([...all, m('d', 'distributor', 'Zénith', 'admin'), m('e', 'operator', 'Opérateur')])?.organisationId).toBe('e');
     expect(defaultMembership([])).toBeUndefined();
   });
 });

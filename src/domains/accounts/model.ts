@@ -50,15 +50,16 @@ export interface Membership {
 }
 
 /**
- * The organisation a person acts for after signing in: the one of the previous session if still
- * theirs, otherwise the first in a stable order (operator first, then by name).
+ * The organisation a person acts for after signing in: the one asked for if still theirs,
+ * otherwise the first in a stable order: the operator, then where they are admin, then by name.
  */
 export function defaultMembership(memberships: readonly Membership[], preferred?: string | null): Membership | undefined {
   const kept = memberships.find((m) => m.organisationId === preferred);
   if (kept) return kept;
   return [...memberships].sort(
     (a, b) =>
-      ORGANISATION_KINDS.indexOf(a.organisationKind) - ORGANISATION_KINDS.indexOf(b.organisationKind) ||
+      Number(b.organisationKind === 'operator') - Number(a.organisationKind === 'operator') ||
+      MEMBER_ROLES.indexOf(a.role) - MEMBER_ROLES.indexOf(b.role) ||
       a.organisationName.localeCompare(b.organisationName, 'fr'),
   )[0];
 }
