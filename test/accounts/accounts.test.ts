@@ -163,7 +163,7 @@ describe(`accounts on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
       expect(await authenticateApiToken(t.ctx, token)).toMatchObject({ organisationId: org.id, scopes: ['organisation:read'] });
       expect(await authenticateApiToken(t.ctx, `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
       const stored = JSON.stringify(await t.ctx.db.selectFrom('api_tokens').selectAll().where('id', '=', tokenId).execute());
-      expect(stored).not.toContain(token.split('_').at(-1)!);
+      expect(stored).not.toContain(token.slice('pn_'.length + 12 + 1));
       await expect(createApiToken(t.ctx, actor, { organisationId: org.id, organisationKind: 'funder', name: 'Audit', scopes: ['audit:read'] })).rejects.toMatchObject({ code: 'scope_not_allowed' });
       const other = await createOrganisation(t.ctx, 'funder', 'Autre');
       await expect(revokeApiToken(t.ctx, actor, { organisationId: other.id, tokenId })).rejects.toMatchObject({ code: 'api_token_unknown' });

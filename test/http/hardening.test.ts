@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestPasswordReset } from '../../src/domains/accounts/reset-password.js';
+import { openDatabase } from '../../src/db/client.js';
 import { buildApp } from '../../src/http/app.js';
 import { PUBLIC } from '../../src/http/access.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -118,13 +119,15 @@ describe('error pages', () => {
 
   it('reports a database that does not answer on /healthz (503)', async () => {
     const test = await createTestContext();
-    const app = await buildApp(test.ctx, { logStream: { write: () => undefined } });
-    await test.database.close();
+    // Nothing listens on port 1: the database is unreachable.
+    const unreachable = await openDatabase({ kind: 'postgres', url: 'postgres://127.0.0.1:1/passnum' });
+    const app = await buildApp({ ...test.ctx, db: unreachable.db }, { logStream: { write: () => undefined } });
     const response = await app.inject({ url: '/healthz' });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ code: 'database_unavailable' });
     await app.close();
-    await test.close().catch(() => undefined);
+    await unreachable.close();
+    await test.close();
   });
 });
 
@@ -155,7 +158,7 @@ describe('logs', () => {
       client.cookie('passnum_csrf')!,
       resetter.cookie('passnum_session')!,
       apiToken,
-      apiToken.split('_').at(-1)!,
+      apiToken.slice('pn_'.length + 12 + 1),
       invitationPath.split('/').at(-1)!,
       resetPath.split('/').at(-1)!,
     ];
