@@ -19,9 +19,14 @@ export interface Config {
   invitationTtlHours: number;
   passwordResetTtlMinutes: number;
   rateLimits: {
+    /** Sign-in attempts per network origin (an IPv6 /64 counts as one). */
     signIn: { max: number; windowMs: number };
+    /** Failed sign-ins per account, whatever their origin (kept in the database). */
+    signInPerAccount: { max: number; windowMs: number };
     passwordReset: { max: number; windowMs: number };
   };
+  /** Number of reverse proxies in front of passnum whose X-Forwarded-For is trusted (0: none). */
+  trustedProxies: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -42,9 +47,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     invitationTtlHours: integer(env.PASSNUM_INVITATION_TTL_HOURS, 7 * 24, 'PASSNUM_INVITATION_TTL_HOURS'),
     passwordResetTtlMinutes: integer(env.PASSNUM_RESET_TTL_MINUTES, 60, 'PASSNUM_RESET_TTL_MINUTES'),
     rateLimits: {
-      signIn: { max: integer(env.PASSNUM_SIGN_IN_MAX, 10, 'PASSNUM_SIGN_IN_MAX'), windowMs: 15 * 60_000 },
+      signIn: { max: integer(env.PASSNUM_SIGN_IN_MAX, 30, 'PASSNUM_SIGN_IN_MAX'), windowMs: 15 * 60_000 },
+      signInPerAccount: { max: integer(env.PASSNUM_SIGN_IN_ACCOUNT_MAX, 10, 'PASSNUM_SIGN_IN_ACCOUNT_MAX'), windowMs: 15 * 60_000 },
       passwordReset: { max: integer(env.PASSNUM_RESET_MAX, 5, 'PASSNUM_RESET_MAX'), windowMs: 60 * 60_000 },
     },
+    trustedProxies: integer(env.PASSNUM_TRUST_PROXY, 0, 'PASSNUM_TRUST_PROXY'),
   };
 }
 

@@ -4,6 +4,7 @@ import { openDatabase, type Database } from './db/client.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { migrate } from './db/migrate.js';
 import { systemClock } from './lib/clock.js';
+import pino from 'pino';
 import { createMailer } from './mail/mailer.js';
 
 /**
@@ -28,7 +29,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     await unlock?.();
     throw error;
   }
-  const ctx: AppContext = { db: database.db, clock: systemClock, mailer: createMailer(config), config };
+  const ctx: AppContext = { db: database.db, clock: systemClock, mailer: createMailer(config), config, log: pino({ level: config.logLevel }) };
   return {
     ctx,
     database,

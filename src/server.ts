@@ -1,4 +1,4 @@
-import type { Config } from './config.js';
+import { secureCookies, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { formatDemoLogins, isDatabaseEmpty, loadDemoWorld } from './cli/demo-world.js';
 import { openRuntime } from './runtime.js';
@@ -8,11 +8,18 @@ import { openRuntime } from './runtime.js';
  * database (unless PASSNUM_DEMO=0; never on PostgreSQL), serves, and shuts down gracefully on
  * SIGTERM/SIGINT: in-flight requests finish, then the database is closed and the lock released.
  */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export async function startServer(config: Config): Promise<void> {
   const runtime = await openRuntime(config);
   const { ctx } = runtime;
   if (!config.databaseUrl && config.demo && (await isDatabaseEmpty(ctx))) {
-    process.stdout.write(formatDemoLogins(await loadDemoWorld(ctx), config.publicUrl));
+    // The demo accounts' password is public: never on a site served over https, i.e. for real.
+    if (secureCookies(config)) {
+      process.stdout.write('Base vide : pas de monde de démonstration sur un site https. Créez un opérateur avec `npx passnum create-operator`.\n');
+    } else {
+      process.stdout.write(formatDemoLogins(await loadDemoWorld(ctx), config.publicUrl));
+    }
   }
   const app = await buildApp(ctx);
   let stopping = false;
@@ -20,8 +27,11 @@ export async function startServer(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'arrêt en cours : fin des requêtes en cours');
+    // In-flight requests get a grace period; a stuck one is cut so that the database closes anyway.
+    const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     try {
       await app.close();
+      clearTimeout(grace);
       await runtime.close();
       app.log.info('arrêt propre terminé');
       process.exit(0);
@@ -30,8 +40,10 @@ export async function startServer(config: Config): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: a second signal during shutdown must not kill the process before the
+  // embedded database is closed (stop() ignores repeats).
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

@@ -57,6 +57,7 @@ export async function startServer(): Promise<RunningServer> {
       db: database.db,
       clock: systemClock,
       mailer: createMailer({ smtpUrl: undefined, mailFrom: 'test <t@passnum.test>', mailDir }, false),
+      log: { error: (details, message) => console.error(message, details) },
       config,
     };
     const app = await buildApp(ctx);

@@ -37,16 +37,18 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  */
 export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise<number[]> {
   const migrations = await loadMigrations(dir);
-  await database.execScript(`
-    create table if not exists schema_migrations (
-      version integer primary key,
-      name text not null,
-      checksum text not null,
-      applied_at timestamptz not null default now()
-    )`);
   return database.db.connection().execute(async (conn) => {
+    // Lock first, then create the bookkeeping table: two migrators starting on a fresh database
+    // (a server and `passnum migrate`) must not both create it.
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
     try {
+      await sql`
+        create table if not exists schema_migrations (
+          version integer primary key,
+          name text not null,
+          checksum text not null,
+          applied_at timestamptz not null default now()
+        )`.execute(conn);
       const applied = await conn.selectFrom('schema_migrations').selectAll().orderBy('version').execute();
       for (const row of applied) {
         const known = migrations.find((m) => m.version === row.version);

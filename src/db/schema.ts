@@ -64,6 +64,11 @@ export interface PasswordResetsTable {
   used_at: Timestamp | null;
 }
 
+export interface SignInFailuresTable {
+  email: string;
+  failed_at: Timestamp;
+}
+
 export interface ApiTokensTable {
   id: Generated<string>;
   organisation_id: string;
@@ -106,6 +111,7 @@ export interface DB {
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
   api_tokens: ApiTokensTable;
+  sign_in_failures: SignInFailuresTable;
   audit_events: AuditEventsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -21,6 +21,8 @@ export const DOMAIN_ERROR_CODES = [
   'scope_not_allowed',
   'organisation_unknown',
   'email_taken',
+  'organisation_kind_not_allowed',
+  'too_many_attempts',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -19,6 +19,7 @@ export const SIGNED_IN: Access = { kind: 'person', needsOrganisation: false };
 export const MEMBER: Access = { kind: 'person' };
 export const ADMIN: Access = { kind: 'person', role: 'admin' };
 export const OPERATOR: Access = { kind: 'person', organisationKinds: ['operator'] };
+export const OPERATOR_ADMIN: Access = { kind: 'person', organisationKinds: ['operator'], role: 'admin' };
 
 export type Decision = 'allowed' | 'unauthenticated' | 'forbidden';
 

@@ -42,7 +42,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const app = Fastify({
     logger: loggerOptions(ctx.config.logLevel, options.logStream),
     bodyLimit: 256 * 1024,
-    trustProxy: process.env.PASSNUM_TRUST_PROXY === '1',
+    // A hop count, never `true`: trusting every hop would let a client choose its own address.
+    trustProxy: ctx.config.trustedProxies > 0 ? (_address: string, hop: number) => hop < ctx.config.trustedProxies : false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -121,10 +122,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     return isApiRequest(request) ? sendProblem(request, reply, decision) : sendErrorPage(request, reply, decision);
   });
 
-  // The API speaks JSON only, even though the parser for page forms is registered.
+  // The API speaks JSON only and pages post forms only, though both parsers are registered.
   app.addHook('preValidation', async (request, reply) => {
-    if (request.url.startsWith('/api/') && request.body !== undefined && !request.headers['content-type']?.startsWith('application/json')) {
-      return sendProblem(request, reply, 'unsupported_media_type');
+    if (request.body === undefined) return;
+    const type = request.headers['content-type'] ?? '';
+    if (isApiRequest(request)) {
+      if (!type.startsWith('application/json')) return sendProblem(request, reply, 'unsupported_media_type');
+    } else if (!type.startsWith('application/x-www-form-urlencoded')) {
+      return sendErrorPage(request, reply, 'unsupported_media_type');
     }
   });
 

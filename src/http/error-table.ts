@@ -47,6 +47,11 @@ export const ERROR_TABLE = {
   scope_not_allowed: { status: 400, message: 'Votre organisation ne peut pas donner ce droit à un jeton d’API.' },
   organisation_unknown: { status: 404, message: 'Cette organisation n’existe pas.' },
   email_taken: { status: 409, message: 'Un compte existe déjà avec cette adresse e-mail.' },
+  organisation_kind_not_allowed: { status: 400, message: 'Ce type d’organisation ne se crée pas depuis cette page.' },
+  too_many_attempts: {
+    status: 429,
+    message: 'Trop de tentatives de connexion pour ce compte. Patientez un quart d’heure ou réinitialisez votre mot de passe.',
+  },
 
   validation_failed: { status: 400, message: 'Certaines informations sont manquantes ou incorrectes.' },
   malformed_body: { status: 400, message: 'La requête est mal formée.' },

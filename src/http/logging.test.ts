@@ -8,5 +8,6 @@ describe('URLs in logs', () => {
     expect(maskUrl(`/invitations/${token}?x=1`)).toBe('/invitations/[masqué]?x=1');
     expect(maskUrl('/mon-pass?code=ABCD-EFGH&page=2')).toBe('/mon-pass?code=%5Bmasqu%C3%A9%5D&page=2');
     expect(maskUrl('/operateur/journal?action=session.opened')).toBe('/operateur/journal?action=session.opened');
+    expect(maskUrl(`/connexion?retour=${encodeURIComponent(`/invitations/${token}`)}`)).toBe('/connexion?retour=%2Finvitations%2F%5Bmasqu%C3%A9%5D');
   });
 });

@@ -4,10 +4,12 @@ import type { DestinationStream } from 'pino';
 type LoggerOptions = Exclude<NonNullable<FastifyServerOptions['logger']>, boolean>;
 
 /**
- * Secret-looking path segments (reset and invitation links carry 43-character tokens) and the
- * values of sensitive query parameters never reach the log.
+ * Secret-looking path segments (reset and invitation links carry 43-character tokens), secret-
+ * looking runs inside query values (`retour=/invitations/<token>`) and the values of sensitive
+ * query parameters never reach the log.
  */
 const SECRET_SEGMENT = /^[A-Za-z0-9_-]{32,}$/;
+const SECRET_RUN = /[A-Za-z0-9_-]{32,}/g;
 const SECRET_QUERY_KEYS = new Set(['token', 'code', 'password', 'jeton']);
 
 export function maskUrl(url: string): string {
@@ -18,7 +20,9 @@ export function maskUrl(url: string): string {
     .join('/');
   if (query === undefined) return maskedPath;
   const params = new URLSearchParams(query);
-  for (const key of [...params.keys()]) if (SECRET_QUERY_KEYS.has(key.toLowerCase())) params.set(key, '[masqué]');
+  for (const [key, value] of [...params]) {
+    params.set(key, SECRET_QUERY_KEYS.has(key.toLowerCase()) ? '[masqué]' : value.replace(SECRET_RUN, '[masqué]'));
+  }
   return `${maskedPath}?${params.toString()}`;
 }
 

@@ -50,6 +50,16 @@ describe(`accounts on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
       expect(await loadSession(t.ctx, second.token)).toBeUndefined();
     });
 
+    it('refuses every attempt on an account after too many failures, even the right password, until the window passes', async () => {
+      await createPerson(t.ctx, 'cible@ville.fr');
+      for (let i = 0; i < t.ctx.config.rateLimits.signInPerAccount.max; i++) {
+        await expect(signIn(t.ctx, { email: 'cible@ville.fr', password: `essai ${i}` })).rejects.toMatchObject({ code: 'invalid_credentials' });
+      }
+      await expect(signIn(t.ctx, { email: 'Cible@ville.fr', password: PASSWORD })).rejects.toMatchObject({ code: 'too_many_attempts' });
+      t.clock.advanceMinutes(t.ctx.config.rateLimits.signInPerAccount.windowMs / 60_000 + 1);
+      await expect(signIn(t.ctx, { email: 'cible@ville.fr', password: PASSWORD })).resolves.toBeDefined();
+    });
+
     it('lets a person of several organisations switch, and only between their own', async () => {
       const a = await createOrganisation(t.ctx, 'funder', 'A');
       const b = await createOrganisation(t.ctx, 'distributor', 'B');
@@ -115,6 +125,21 @@ describe(`accounts on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
       expect(members).toHaveLength(1);
     });
 
+    it('keeps an admin when two admins remove each other at the same time', async () => {
+      for (let round = 0; round < 5; round++) {
+        const org = await createOrganisation(t.ctx, 'funder', `Duel ${round}`);
+        const a = await createPerson(t.ctx, `a${round}@duel.fr`, [[org.id, 'admin']]);
+        const b = await createPerson(t.ctx, `b${round}@duel.fr`, [[org.id, 'admin']]);
+        const results = await Promise.allSettled([
+          removeMember(t.ctx, { userId: a.id, organisationId: org.id, apiTokenId: null }, { organisationId: org.id, userId: b.id }),
+          removeMember(t.ctx, { userId: b.id, organisationId: org.id, apiTokenId: null }, { organisationId: org.id, userId: a.id }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const admins = await t.ctx.db.selectFrom('memberships').select('user_id').where('organisation_id', '=', org.id).where('role', '=', 'admin').execute();
+        expect(admins).toHaveLength(1);
+      }
+    });
+
     it('keeps at least one admin in an organisation', async () => {
       const solo = await createOrganisation(t.ctx, 'funder', 'Solo');
       const admin = await createPerson(t.ctx, 'seul@solo.fr', [[solo.id, 'admin']]);
@@ -177,8 +202,12 @@ describe(`accounts on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
       const first = await createOperator(t.ctx, { email: 'ops@passnum.fr', displayName: 'Ops', password: 'une phrase assez longue' });
       const again = await createOperator(t.ctx, { email: 'ops2@passnum.fr', displayName: 'Ops 2', password: 'une phrase assez longue' });
       expect(again.organisationId).toBe(first.organisationId);
+      const repeated = await createOperator(t.ctx, { email: 'ops@passnum.fr', displayName: 'Ops', password: 'une phrase assez longue' });
+      expect(repeated.created).toBe(false);
+      const operatorEvents = await t.ctx.db.selectFrom('audit_events').select('id').where('action', '=', 'operator.created').execute();
+      expect(operatorEvents).toHaveLength(2);
       const actions = await auditActions();
-      for (const action of ['session.opened', 'session.closed', 'session.organisation_switched', 'invitation.created', 'membership.created', 'membership.removed', 'password_reset.requested', 'user.password_reset', 'api_token.created', 'api_token.revoked', 'operator.created']) {
+      for (const action of ['session.opened', 'session.closed', 'session.organisation_switched', 'user.created', 'invitation.created', 'membership.created', 'membership.removed', 'password_reset.requested', 'user.password_reset', 'api_token.created', 'api_token.revoked', 'operator.created']) {
         expect(actions).toContain(action);
       }
       const journal = JSON.stringify(await t.ctx.db.selectFrom('audit_events').select(['before', 'after']).execute());

@@ -76,6 +76,8 @@ describe('API input', () => {
     expect(JSON.stringify(unknown.invalidParams)).toContain('admin');
     expectProblem(await post(JSON.stringify({ email: 'pas une adresse', role: 'member' })), 400, 'validation_failed');
     expectProblem(await post(JSON.stringify({ email: 'a@b.fr', role: 'boss' })), 400, 'validation_failed');
+    // A token only brings in members: a leaked token must not make an administrator.
+    expectProblem(await post(JSON.stringify({ email: 'a@b.fr', role: 'admin' })), 400, 'validation_failed');
     expect(await t.ctx.db.selectFrom('invitations').select('id').execute()).toEqual(before);
   });
 

@@ -10,7 +10,9 @@ import { WebClient } from '../support/web-client.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { signIn: { max: 3, windowMs: 60_000 }, passwordReset: { max: 2, windowMs: 60_000 } } });
+  t = await createTestApp({
+    rateLimits: { signIn: { max: 50, windowMs: 60_000 }, signInPerAccount: { max: 3, windowMs: 60_000 }, passwordReset: { max: 2, windowMs: 60_000 } },
+  });
   await createWorld(t.ctx);
 });
 afterAll(() => t.close());
@@ -43,7 +45,7 @@ describe('CSRF protection', () => {
 });
 
 describe('rate limits', () => {
-  it('slows down password guessing with a clear French message', async () => {
+  it('slows down password guessing on one account, from any origin, with a clear French message', async () => {
     const client = new WebClient(t.app);
     await client.get('/connexion');
     const statuses: number[] = [];
@@ -51,9 +53,22 @@ describe('rate limits', () => {
     expect(statuses).toEqual([401, 401, 401, 429]);
     const limited = await client.post('/connexion', { email: 'membre@ville.fr', password: PASSWORD });
     expect(limited.statusCode).toBe(429);
-    expect(limited.body).toContain('Trop de tentatives');
+    expect(limited.body).toContain('Trop de tentatives de connexion pour ce compte');
     // Another account is not locked out by someone guessing this one.
     expect((await client.post('/connexion', { email: 'admin@autre.fr', password: PASSWORD })).statusCode).toBe(303);
+  });
+
+  it('limits attempts per network origin, whatever the addresses typed', async () => {
+    const limited = await createTestApp({ rateLimits: { ...t.ctx.config.rateLimits, signIn: { max: 3, windowMs: 60_000 } } });
+    try {
+      const client = new WebClient(limited.app);
+      await client.get('/connexion');
+      const statuses: number[] = [];
+      for (const email of ['a@x.fr', 'junk', 'b@x.fr', 'c@x.fr']) statuses.push((await client.post('/connexion', { email, password: 'peu importe ici' })).statusCode);
+      expect(statuses).toEqual([401, 400, 401, 429]);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('limits password reset requests', async () => {
@@ -78,6 +93,22 @@ describe('links in e-mails', () => {
     const expired = await client.get(path);
     expect(expired.statusCode).toBe(410);
     expect(expired.body).toContain('a expiré');
+  });
+});
+
+describe('content types', () => {
+  it('refuses anything but a form on pages (415), without writing', async () => {
+    const client = new WebClient(t.app);
+    await client.get('/connexion');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/connexion',
+      headers: { 'content-type': 'application/json', cookie: `passnum_csrf=${client.cookie('passnum_csrf')}` },
+      payload: JSON.stringify({ email: 'admin@ville.fr', password: PASSWORD, _csrf: client.csrfToken }),
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.body).toContain('Ce type de contenu n’est pas accepté.');
+    expect(response.cookies.find((c) => c.name === 'passnum_session')).toBeUndefined();
   });
 });
 

@@ -31,6 +31,7 @@ const PROTECTED: { method: 'GET' | 'POST'; url: string; forbiddenFor: string | n
   { method: 'POST', url: '/organisation/jetons/00000000-0000-0000-0000-000000000000/revoquer', forbiddenFor: 'membre@ville.fr' },
   { method: 'GET', url: '/operateur/organisations', forbiddenFor: 'admin@ville.fr' },
   { method: 'POST', url: '/operateur/organisations', forbiddenFor: 'admin@ville.fr' },
+  { method: 'POST', url: '/operateur/organisations', forbiddenFor: 'agent@operateur.fr' },
   { method: 'GET', url: '/operateur/journal', forbiddenFor: 'admin@ville.fr' },
 ];
 
@@ -187,6 +188,8 @@ describe('operator pages', () => {
     const bad = await operator.post('/operateur/organisations', { kind: 'banque', name: '', adminEmail: 'x' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('Choisissez le type d’organisation');
+    const secondOperator = await operator.post('/operateur/organisations', { kind: 'operator', name: 'Autre opérateur', adminEmail: 'x@y.fr' });
+    expect(secondOperator.statusCode).toBe(400);
     const ok = await operator.post('/operateur/organisations', { kind: 'distributor', name: 'France Services Test', adminEmail: 'chef@fs.fr' });
     expect(ok.headers.location).toBe('/operateur/organisations?ok=cree');
     expect((await operator.get('/operateur/organisations')).body).toContain('France Services Test');

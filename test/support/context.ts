@@ -38,6 +38,8 @@ export interface TestContext {
   database: Database;
   clock: TestClock;
   mailbox: TestMailbox;
+  /** What the use cases logged as errors (a mail not sent…). */
+  errors: object[];
   close(): Promise<void>;
 }
 
@@ -76,8 +78,10 @@ export async function createTestContext(config: Partial<Config> = {}): Promise<T
   const { database, drop } = await openTestDatabase();
   const clock = new TestClock();
   const mailbox = new TestMailbox();
+  const errors: object[] = [];
   return {
-    ctx: { db: database.db, clock, mailer: mailbox, config: testConfig(config) },
+    ctx: { db: database.db, clock, mailer: mailbox, config: testConfig(config), log: { error: (details, message) => errors.push({ ...details, message }) } },
+    errors,
     database,
     clock,
     mailbox,

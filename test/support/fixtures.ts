@@ -25,6 +25,7 @@ export async function createWorld(ctx: AppContext) {
   const provider = await createOrganisation(ctx, 'provider', 'Lieu de test');
   const people = {
     operator: await createPerson(ctx, 'operateur@test.fr', [[operator.id, 'admin']]),
+    operatorMember: await createPerson(ctx, 'agent@operateur.fr', [[operator.id, 'member']]),
     funderAdmin: await createPerson(ctx, 'admin@ville.fr', [[funder.id, 'admin']]),
     funderMember: await createPerson(ctx, 'membre@ville.fr', [[funder.id, 'member']]),
     otherAdmin: await createPerson(ctx, 'admin@autre.fr', [[otherFunder.id, 'admin']]),

@@ -66,6 +66,14 @@ create table password_resets (
 );
 create index password_resets_user_idx on password_resets (user_id);
 
+-- Failed sign-ins per account, to slow down guessing from many origins at once (the per-origin
+-- limit lives in memory). Cleared by a successful sign-in; old rows are deleted as they expire.
+create table sign_in_failures (
+  email text not null,
+  failed_at timestamptz not null
+);
+create index sign_in_failures_email_idx on sign_in_failures (email, failed_at);
+
 -- Machine clients. Shown once as `pn_<prefix>_<secret>`; the prefix finds the row, the secret's
 -- SHA-256 is compared in constant time.
 create table api_tokens (

@@ -4,6 +4,8 @@ import { hashSecretToken, newSecretToken } from '../../lib/secret-tokens.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
+import { deliverInBackground } from '../../mail/deliver.js';
+import type { MailMessage } from '../../mail/mailer.js';
 import { invitationMail } from './mails.js';
 import { normaliseEmail, passwordProblem, type MemberRole } from './model.js';
 import { hashPassword } from './passwords.js';
@@ -19,41 +21,58 @@ export async function inviteMember(
   actor: Actor,
   input: { organisationId: string; email: string; role: MemberRole },
 ): Promise<{ invitationId: string }> {
+  const invitation = await ctx.db.transaction().execute((trx) => createInvitation({ ...ctx, db: trx }, actor, input));
+  deliverInBackground(ctx, invitation.mail);
+  return { invitationId: invitation.invitationId };
+}
+
+/**
+ * The invitation row and its audit event, in the caller's transaction (ctx.db); the caller sends
+ * the returned mail once the transaction has committed.
+ */
+export async function createInvitation(
+  ctx: AppContext,
+  actor: Actor,
+  input: { organisationId: string; email: string; role: MemberRole },
+): Promise<{ invitationId: string; mail: MailMessage }> {
   const email = normaliseEmail(input.email);
   const token = newSecretToken();
   const now = ctx.clock.now();
   const expiresAt = addMinutes(now, ctx.config.invitationTtlHours * 60);
-  const { invitationId, organisationName, inviterName } = await ctx.db.transaction().execute(async (trx) => {
-    const organisation = await findOrganisation(trx, input.organisationId);
-    if (!organisation) throw new DomainError('organisation_unknown');
-    const existing = await findUserByEmail(trx, email);
-    if (existing && (await findMembership(trx, existing.id, organisation.id))) throw new DomainError('already_member', 'email');
-    const invitation = await trx
-      .insertInto('invitations')
-      .values({
-        organisation_id: organisation.id,
-        email,
-        role: input.role,
-        token_hash: hashSecretToken(token),
-        invited_by: actor.userId,
-        created_at: now,
-        expires_at: expiresAt,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await recordAuditEvent(trx, actor, now, {
-      action: 'invitation.created',
-      subjectType: 'invitation',
-      subjectId: invitation.id,
-      after: { organisationId: organisation.id, email, role: input.role, expiresAt: expiresAt.toISOString() },
-    });
-    const inviter = actor.userId ? await findUserById(trx, actor.userId) : undefined;
-    return { invitationId: invitation.id, organisationName: organisation.name, inviterName: inviter?.display_name ?? null };
+  const organisation = await findOrganisation(ctx.db, input.organisationId);
+  if (!organisation) throw new DomainError('organisation_unknown');
+  const existing = await findUserByEmail(ctx.db, email);
+  if (existing && (await findMembership(ctx.db, existing.id, organisation.id))) throw new DomainError('already_member', 'email');
+  const invitation = await ctx.db
+    .insertInto('invitations')
+    .values({
+      organisation_id: organisation.id,
+      email,
+      role: input.role,
+      token_hash: hashSecretToken(token),
+      invited_by: actor.userId,
+      created_at: now,
+      expires_at: expiresAt,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await recordAuditEvent(ctx.db, actor, now, {
+    action: 'invitation.created',
+    subjectType: 'invitation',
+    subjectId: invitation.id,
+    after: { organisationId: organisation.id, email, role: input.role, expiresAt: expiresAt.toISOString() },
   });
-  await ctx.mailer.send(
-    invitationMail({ to: email, organisationName, inviterName, link: `${ctx.config.publicUrl}/invitations/${token}`, expiresAt }),
-  );
-  return { invitationId };
+  const inviter = actor.userId ? await findUserById(ctx.db, actor.userId) : undefined;
+  return {
+    invitationId: invitation.id,
+    mail: invitationMail({
+      to: email,
+      organisationName: organisation.name,
+      inviterName: inviter?.display_name ?? null,
+      link: `${ctx.config.publicUrl}/invitations/${token}`,
+      expiresAt,
+    }),
+  };
 }
 
 export interface InvitationView {
@@ -93,7 +112,7 @@ export async function acceptInvitation(
   const passwordHash = input.newAccount ? await hashPassword(input.newAccount.password) : null;
   return ctx.db.transaction().execute(async (trx) => {
     const invitation = await usableInvitation(ctx, trx, input.token);
-    const user = { id: await acceptingUserId(trx, invitation.email, input, passwordHash) };
+    const user = { id: await acceptingUserId(trx, invitation.email, input, passwordHash, now) };
     const accepted = await trx
       .updateTable('invitations')
       .set({ accepted_at: now, accepted_by: user.id })
@@ -125,6 +144,7 @@ async function acceptingUserId(
   email: string,
   input: { signedInUserId?: string | undefined; newAccount?: { displayName: string } | undefined },
   passwordHash: string | null,
+  now: Date,
 ): Promise<string> {
   const existing = await findUserByEmail(trx, email);
   if (existing?.password_hash) {
@@ -134,11 +154,16 @@ async function acceptingUserId(
   if (input.signedInUserId) throw new DomainError('invitation_for_another_account');
   if (!input.newAccount || !passwordHash) throw new DomainError('password_too_weak', 'password');
   const displayName = input.newAccount.displayName;
-  if (existing) {
-    await trx.updateTable('users').set({ display_name: displayName, password_hash: passwordHash }).where('id', '=', existing.id).execute();
-    return existing.id;
-  }
-  return (await insertUser(trx, { email, displayName, passwordHash })).id;
+  const userId = existing
+    ? (await trx.updateTable('users').set({ display_name: displayName, password_hash: passwordHash }).where('id', '=', existing.id).returning('id').executeTakeFirstOrThrow()).id
+    : (await insertUser(trx, { email, displayName, passwordHash })).id;
+  await recordAuditEvent(trx, { userId, organisationId: null, apiTokenId: null }, now, {
+    action: existing ? 'user.password_set' : 'user.created',
+    subjectType: 'user',
+    subjectId: userId,
+    after: { email, displayName },
+  });
+  return userId;
 }
 
 async function usableInvitation(ctx: AppContext, db: AppContext['db'], token: string) {

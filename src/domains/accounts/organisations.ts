@@ -2,7 +2,8 @@ import type { AppContext } from '../../app-context.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
-import { inviteMember } from './invitations.js';
+import { deliverInBackground } from '../../mail/deliver.js';
+import { createInvitation } from './invitations.js';
 import { normaliseEmail, passwordProblem, type MemberRole, type OrganisationKind } from './model.js';
 import { hashPassword } from './passwords.js';
 import {
@@ -24,8 +25,10 @@ export async function createOrganisation(
   actor: Actor,
   input: { kind: OrganisationKind; name: string; adminEmail: string },
 ): Promise<{ organisationId: string }> {
+  // The platform has one operator, made from the command line (create-operator), never from a page.
+  if (input.kind === 'operator') throw new DomainError('organisation_kind_not_allowed', 'kind');
   const now = ctx.clock.now();
-  const organisation = await ctx.db.transaction().execute(async (trx) => {
+  const { organisationId, mail } = await ctx.db.transaction().execute(async (trx) => {
     const created = await insertOrganisation(trx, { kind: input.kind, name: input.name.trim() });
     await recordAuditEvent(trx, actor, now, {
       action: 'organisation.created',
@@ -33,10 +36,11 @@ export async function createOrganisation(
       subjectId: created.id,
       after: { kind: created.kind, name: created.name },
     });
-    return created;
+    const invitation = await createInvitation({ ...ctx, db: trx }, actor, { organisationId: created.id, email: input.adminEmail, role: 'admin' });
+    return { organisationId: created.id, mail: invitation.mail };
   });
-  await inviteMember(ctx, actor, { organisationId: organisation.id, email: input.adminEmail, role: 'admin' });
-  return { organisationId: organisation.id };
+  deliverInBackground(ctx, mail);
+  return { organisationId };
 }
 
 export function listOrganisations(ctx: AppContext) {
@@ -58,6 +62,9 @@ export function listMembers(ctx: AppContext, organisationId: string) {
 export async function removeMember(ctx: AppContext, actor: Actor, input: { organisationId: string; userId: string }): Promise<void> {
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
+    // Serialises membership changes of one organisation: two admins removing each other at once
+    // must not both see "two admins left".
+    await trx.selectFrom('organisations').select('id').where('id', '=', input.organisationId).forUpdate().execute();
     const membership = await findMembership(trx, input.userId, input.organisationId);
     if (!membership) throw new DomainError('not_a_member');
     if (membership.role === 'admin' && (await countAdmins(trx, input.organisationId)) <= 1) throw new DomainError('last_admin');
@@ -95,7 +102,8 @@ export async function createOperator(
     const existing = await findUserByEmail(trx, email);
     const user = existing ?? (await insertUser(trx, { email, displayName: input.displayName, passwordHash }));
     const alreadyMember = Boolean(await findMembership(trx, user.id, operator.id));
-    if (!alreadyMember) await insertMembership(trx, { userId: user.id, organisationId: operator.id, role: 'admin' satisfies MemberRole });
+    if (alreadyMember) return { userId: user.id, organisationId: operator.id, created: false };
+    await insertMembership(trx, { userId: user.id, organisationId: operator.id, role: 'admin' satisfies MemberRole });
     await recordAuditEvent(trx, { userId: null, organisationId: null, apiTokenId: null }, now, {
       action: 'operator.created',
       subjectType: 'user',

@@ -1,6 +1,8 @@
 import type { AppContext } from '../../app-context.js';
 import { addMinutes } from '../../lib/clock.js';
 import { hashSecretToken, newSecretToken } from '../../lib/secret-tokens.js';
+import { deliverInBackground } from '../../mail/deliver.js';
+import { SYSTEM_ACTOR } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
 import { passwordResetMail } from './mails.js';
@@ -24,14 +26,15 @@ export async function requestPasswordReset(ctx: AppContext, input: { email: stri
       .values({ user_id: user.id, token_hash: hashSecretToken(token), created_at: now, expires_at: expiresAt })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await recordAuditEvent(trx, { userId: user.id, organisationId: null, apiTokenId: null }, now, {
+    // Anyone may ask for a reset of any address: the actor is unknown, not the account's owner.
+    await recordAuditEvent(trx, SYSTEM_ACTOR, now, {
       action: 'password_reset.requested',
       subjectType: 'user',
       subjectId: user.id,
       after: { resetId: reset.id, expiresAt: expiresAt.toISOString() },
     });
   });
-  await ctx.mailer.send(passwordResetMail({ to: user.email, link: `${ctx.config.publicUrl}/mot-de-passe/${token}`, expiresAt }));
+  deliverInBackground(ctx, passwordResetMail({ to: user.email, link: `${ctx.config.publicUrl}/mot-de-passe/${token}`, expiresAt }));
 }
 
 /** Checks a reset link before showing the form. */

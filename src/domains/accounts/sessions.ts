@@ -19,9 +19,25 @@ export interface SessionView {
 
 /** Checks the password and opens a session; the returned token goes in the cookie, never in logs. */
 export async function signIn(ctx: AppContext, input: { email: string; password: string }): Promise<{ token: string; userId: string }> {
-  const user = await findUserByEmail(ctx.db, normaliseEmail(input.email));
+  const email = normaliseEmail(input.email);
+  const now = ctx.clock.now();
+  const limit = ctx.config.rateLimits.signInPerAccount;
+  const windowStart = new Date(now.getTime() - limit.windowMs);
+  // Counted for unknown addresses too, so that the answer does not tell who has an account.
+  await ctx.db.deleteFrom('sign_in_failures').where('failed_at', '<', windowStart).execute();
+  const failures = await ctx.db
+    .selectFrom('sign_in_failures')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('email', '=', email)
+    .executeTakeFirstOrThrow();
+  if (failures.n >= limit.max) throw new DomainError('too_many_attempts');
+  const user = await findUserByEmail(ctx.db, email);
   const valid = await verifyPassword(user?.password_hash, input.password);
-  if (!user || !valid) throw new DomainError('invalid_credentials');
+  if (!user || !valid) {
+    await ctx.db.insertInto('sign_in_failures').values({ email, failed_at: now }).execute();
+    throw new DomainError('invalid_credentials');
+  }
+  await ctx.db.deleteFrom('sign_in_failures').where('email', '=', email).execute();
   return openSession(ctx, user.id);
 }
 

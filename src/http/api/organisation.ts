@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
 import { inviteMember } from '../../domains/accounts/invitations.js';
-import { MEMBER_ROLES } from '../../domains/accounts/model.js';
 import { listMembers } from '../../domains/accounts/organisations.js';
 import { findOrganisation } from '../../domains/accounts/repository.js';
 import { requireClient } from '../request-context.js';
@@ -47,9 +46,10 @@ export function organisationApi(parent: FastifyInstance, ctx: AppContext) {
       config: { access: { kind: 'client', scope: 'members:write' } },
       schema: {
         tags: ['Organisation'],
-        summary: 'Inviter une personne par e-mail',
+        summary: 'Inviter une personne par e-mail, comme membre',
+        description: 'Un jeton ne fait entrer que des membres : seul un administrateur, depuis son espace, invite un administrateur.',
         security: bearerSecurity,
-        body: z.strictObject({ email: z.string().trim().max(254).email(), role: z.enum(MEMBER_ROLES) }),
+        body: z.strictObject({ email: z.string().trim().max(254).email(), role: z.literal('member').default('member') }),
         response: { 201: z.object({ invitationId: z.string().uuid() }), ...errorResponses, 409: problemSchema },
       },
     },

@@ -8,6 +8,7 @@ import { DomainError } from '../../../domains/errors.js';
 import { html } from '../../../lib/html.js';
 import { PUBLIC, SIGNED_IN } from '../../access.js';
 import { errorEntry } from '../../error-table.js';
+import { networkKey } from '../../network-key.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';
 import { csrfField, notice, textField, type FieldErrors } from '../../views/forms.js';
 import { ROLE_LABELS } from '../../views/labels.js';
@@ -39,14 +40,12 @@ function domainFieldErrors(error: DomainError): { errors: FieldErrors; formError
 }
 
 export function accountRoutes(app: FastifyInstance, ctx: AppContext) {
+  // Per network origin, in memory; the per-account limit is in the database (signIn). The key
+  // never includes what the client writes in the body, so junk keys cannot evict real counters.
   const signInLimit = {
     max: ctx.config.rateLimits.signIn.max,
     timeWindow: ctx.config.rateLimits.signIn.windowMs,
-    hook: 'preHandler' as const,
-    // Per address and per network origin: guessing one account's password is slowed down
-    // without letting anyone lock everybody else out from another address.
-    keyGenerator: (request: { ip: string; body?: unknown }) =>
-      `sign-in:${request.ip}:${String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+    keyGenerator: (request: { ip: string }) => `sign-in:${networkKey(request.ip)}`,
   };
 
   app.get('/connexion', { config: { access: PUBLIC } }, async (request, reply) => {
@@ -63,12 +62,14 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext) {
     if (!form.ok) return signInPage(request, reply, { status: 400, errors: form.errors, email: form.values.email, returnTo: form.values.retour });
     try {
       const { token } = await signIn(ctx, form.data);
+      // Signing in again (as the same person or another) closes the session it replaces.
+      if (request.session) await signOut(ctx, request.session);
       setSessionCookie(reply, ctx, token);
       return redirectAfterPost(reply, safeReturnPath(form.data.retour));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       return signInPage(request, reply, {
-        status: 401,
+        status: errorEntry(error.code).status,
         formError: errorEntry(error.code).message,
         email: form.data.email,
         returnTo: form.data.retour,
@@ -85,8 +86,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext) {
   const resetLimit = {
     max: ctx.config.rateLimits.passwordReset.max,
     timeWindow: ctx.config.rateLimits.passwordReset.windowMs,
-    hook: 'preHandler' as const,
-    keyGenerator: (request: { ip: string }) => `reset:${request.ip}`,
+    keyGenerator: (request: { ip: string }) => `reset:${networkKey(request.ip)}`,
   };
 
   app.get('/mot-de-passe-oublie', { config: { access: PUBLIC } }, async (request, reply) => resetRequestPage(request, reply, {}));

@@ -6,14 +6,17 @@ import { createOrganisation, listOrganisations } from '../../../domains/accounts
 import { actorOf } from '../../../domains/accounts/sessions.js';
 import { listAuditActions, listAuditEvents } from '../../../domains/audit/list-audit-events.js';
 import { html } from '../../../lib/html.js';
-import { OPERATOR } from '../../access.js';
+import { OPERATOR, OPERATOR_ADMIN } from '../../access.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';
 import { csrfField, notice, selectField, textField } from '../../views/forms.js';
 import { ORGANISATION_KIND_LABELS, formatDateTime } from '../../views/labels.js';
 import { parseForm, sendFormPage, sendPage, type FormState } from '../page.js';
 
+/** The operator organisation itself is made from the command line only. */
+const CREATABLE_KINDS = ORGANISATION_KINDS.filter((kind) => kind !== 'operator');
+
 const organisationForm = z.object({
-  kind: z.enum(ORGANISATION_KINDS, { message: 'Choisissez le type d’organisation' }),
+  kind: z.enum(CREATABLE_KINDS, { message: 'Choisissez le type d’organisation' }),
   name: z.string().trim().min(1, 'Saisissez le nom de l’organisation').max(200, 'Le nom ne doit pas dépasser 200 caractères'),
   adminEmail: z.string().trim().min(1, 'Saisissez l’adresse e-mail de la personne à inviter').max(254, 'Adresse e-mail trop longue').email('Saisissez une adresse e-mail valide, par exemple nom@exemple.fr'),
 });
@@ -53,7 +56,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: AppContext) {
 <h2>Créer une organisation</h2>
 <form method="post" action="/operateur/organisations" novalidate>
   ${csrfField(csrf)}
-  ${selectField({ name: 'kind', label: 'Type', options: ORGANISATION_KINDS.map((k) => ({ value: k, label: ORGANISATION_KIND_LABELS[k] })), value: o.values?.kind ?? 'funder', error: errors.kind })}
+  ${selectField({ name: 'kind', label: 'Type', options: CREATABLE_KINDS.map((k) => ({ value: k, label: ORGANISATION_KIND_LABELS[k] })), value: o.values?.kind ?? 'funder', error: errors.kind })}
   ${textField({ name: 'name', label: 'Nom', value: o.values?.name, error: errors.name, required: true })}
   ${textField({ name: 'adminEmail', label: 'Adresse e-mail de son administrateur·rice', type: 'email', hint: 'Cette personne recevra une invitation et pourra ensuite inviter ses collègues.', value: o.values?.adminEmail, error: errors.adminEmail, required: true })}
   <button type="submit" class="button">Créer et inviter</button>
@@ -63,7 +66,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.get('/operateur/organisations', { config: { access: OPERATOR } }, (request, reply) => organisationsPage(request, reply, {}));
 
-  app.post('/operateur/organisations', { config: { access: OPERATOR } }, async (request, reply) => {
+  app.post('/operateur/organisations', { config: { access: OPERATOR_ADMIN } }, async (request, reply) => {
     const form = parseForm(organisationForm, request.body);
     if (!form.ok) return organisationsPage(request, reply, { status: 400, errors: form.errors, values: form.values });
     await createOrganisation(ctx, actorOf(requireSession(request)), form.data);
