@@ -96,6 +96,83 @@ export interface AuditEventsTable {
   after: unknown;
 }
 
+export interface ReferentialVersionsTable {
+  version: number;
+  title: string;
+  published_on: string;
+  published_at: Timestamp;
+  published_by: string | null;
+  notes: string | null;
+}
+
+export interface ReferentialServicesTable {
+  version: number;
+  code: string;
+  level: number;
+  label: string;
+  description: string;
+  standard_services: string[];
+  help_kind: 'detection_referral' | 'assistance' | 'facilitation' | 'training';
+  doing_for_person: boolean;
+  position: number;
+}
+
+export type PlaceStatus = 'draft' | 'published' | 'withdrawn';
+
+export interface PlacesTable {
+  id: Generated<string>;
+  provider_id: string | null;
+  source: string;
+  source_id: string;
+  pivot: string | null;
+  name: string;
+  address: string;
+  address_complement: string | null;
+  postcode: string;
+  commune: string;
+  insee_code: string | null;
+  latitude: number;
+  longitude: number;
+  typologies: string[];
+  phones: string[];
+  emails: string[];
+  websites: string[];
+  opening_hours: string | null;
+  summary: string | null;
+  details: string | null;
+  itinerant: boolean;
+  parent_structure: string | null;
+  source_updated_on: string | null;
+  standard_services: string[];
+  publics: string[];
+  specific_support: string[];
+  fees: string[];
+  national_programmes: string[];
+  trainings_labels: string[];
+  other_labels: string | null;
+  access_modes: string[];
+  support_modes: string[];
+  accessibility_url: string | null;
+  booking_url: string | null;
+  source_accepts_pass: boolean;
+  status: PlaceStatus;
+  import_hash: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PlaceImportsTable {
+  id: Generated<string>;
+  file_name: string;
+  file_sha256: string;
+  started_at: Timestamp;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  report: unknown;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -113,5 +190,9 @@ export interface DB {
   api_tokens: ApiTokensTable;
   sign_in_failures: SignInFailuresTable;
   audit_events: AuditEventsTable;
+  referential_versions: ReferentialVersionsTable;
+  referential_services: ReferentialServicesTable;
+  places: PlacesTable;
+  place_imports: PlaceImportsTable;
   schema_migrations: SchemaMigrationsTable;
 }

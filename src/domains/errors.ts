@@ -23,6 +23,8 @@ export const DOMAIN_ERROR_CODES = [
   'email_taken',
   'organisation_kind_not_allowed',
   'too_many_attempts',
+  'import_file_encoding',
+  'import_file_format',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

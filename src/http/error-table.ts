@@ -48,6 +48,11 @@ export const ERROR_TABLE = {
   organisation_unknown: { status: 404, message: 'Cette organisation n’existe pas.' },
   email_taken: { status: 409, message: 'Un compte existe déjà avec cette adresse e-mail.' },
   organisation_kind_not_allowed: { status: 400, message: 'Ce type d’organisation ne se crée pas depuis cette page.' },
+  import_file_encoding: { status: 400, message: 'Le fichier n’est pas encodé en UTF-8 : enregistrez-le en UTF-8 et recommencez.' },
+  import_file_format: {
+    status: 400,
+    message: 'Le fichier n’est ni un tableau JSON ni un CSV du standard des lieux de médiation numérique.',
+  },
   too_many_attempts: {
     status: 429,
     message: 'Trop de tentatives de connexion pour ce compte. Patientez un quart d’heure ou réinitialisez votre mot de passe.',
