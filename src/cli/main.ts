@@ -1,9 +1,14 @@
 import { createInterface } from 'node:readline/promises';
-import { Command } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
 import { readConfig } from '../config.js';
 import { DataDirLockedError } from '../db/data-dir-lock.js';
 import { migrate } from '../db/migrate.js';
 import { createOperator } from '../domains/accounts/organisations.js';
+import { SYSTEM_ACTOR } from '../domains/actor.js';
+import { placesToCsv, placesToJson } from '../domains/places/export-places.js';
+import { importPlaces } from '../domains/places/import-places.js';
+import { formatImportReport, saveImportReport } from './import-report.js';
 import { DomainError } from '../domains/errors.js';
 import { errorEntry } from '../http/error-table.js';
 import { openRuntime, type Runtime } from '../runtime.js';
@@ -71,6 +76,34 @@ program
           ? `Compte opérateur créé pour ${options.email}.`
           : `${options.email} avait déjà un compte : il est maintenant administrateur de l’opérateur.`,
       );
+    }),
+  );
+
+program
+  .command('import-places')
+  .description('importer des lieux au standard national (JSON ou CSV, v0.1 ou v1) en brouillons ; rapport affiché et enregistré')
+  .argument('<fichiers...>', 'fichiers à importer')
+  .action((files: string[]) =>
+    withRuntime(async ({ ctx }) => {
+      for (const file of files) {
+        const report = await importPlaces(ctx, SYSTEM_ACTOR, { fileName: file, content: await readFile(file) });
+        const saved = await saveImportReport(ctx.config.dataDir, report);
+        console.log(formatImportReport(report, saved));
+      }
+    }),
+  );
+
+program
+  .command('export-places')
+  .description('écrire les lieux publics au standard national v1.0.2')
+  .addOption(new Option('--format <format>', 'format').choices(['csv', 'json']).default('csv'))
+  .option('--extended', 'CSV : ajouter la colonne pass_numerique (extension du standard)', false)
+  .option('--out <fichier>', 'fichier à écrire (sinon la sortie standard)')
+  .action((options: { format: 'csv' | 'json'; extended: boolean; out?: string }) =>
+    withRuntime(async ({ ctx }) => {
+      const content = options.format === 'json' ? await placesToJson(ctx.db) : await placesToCsv(ctx.db, { extended: options.extended });
+      if (options.out) await writeFile(options.out, content);
+      else process.stdout.write(content);
     }),
   );
 

@@ -15,6 +15,7 @@ import { authenticateApiToken } from '../domains/accounts/api-tokens.js';
 import { loadSession } from '../domains/accounts/sessions.js';
 import { PUBLIC, decide } from './access.js';
 import { auditEventsApi } from './api/audit-events.js';
+import { openDataApi } from './api/open-data.js';
 import { organisationApi } from './api/organisation.js';
 import { isApiRequest, sendError, sendErrorPage, sendProblem } from './errors.js';
 import { loggerOptions } from './logging.js';
@@ -163,6 +164,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   operatorRoutes(app, ctx);
   organisationApi(app, ctx);
   auditEventsApi(app, ctx);
+  openDataApi(app, ctx);
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>
