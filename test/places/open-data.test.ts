@@ -55,7 +55,9 @@ describe('open data of public places (standard v1.0.2)', () => {
     const rows: Record<string, unknown>[] = [];
     let cursor: string | null = null;
     do {
-      const response = await t.app.inject({ url: `/api/v1/open-data/lieux?limit=250${cursor ? `&cursor=${cursor}` : ''}` });
+      const response: { statusCode: number; json(): { data: Record<string, unknown>[]; nextCursor: string | null } } = await t.app.inject({
+        url: `/api/v1/open-data/lieux?limit=250${cursor ? `&cursor=${cursor}` : ''}`,
+      });
       expect(response.statusCode).toBe(200);
       const page = response.json();
       rows.push(...page.data);
