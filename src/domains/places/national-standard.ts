@@ -4,6 +4,7 @@
  * v1.0.2. Pure: no database here. Sources: test/data/standard-mediation-num/ (schema.json v1.0.2,
  * v0.1.1/schema.json, descriptif-des-evolutions.txt).
  */
+import { validatePhone } from '../providers/identifiers.js';
 
 export const STANDARD_V1_SERVICES = [
   'Aide aux démarches administratives',
@@ -248,10 +249,12 @@ export function readStandardRecord(raw: Raw, fallbackSource: string): ReadResult
   const labels = list(raw, 'labels_nationaux');
   const programmes = [...list(raw, 'dispositif_programmes_nationaux'), ...labels.flatMap((l) => V01_LABELS[l] ?? [])];
 
-  const phones = list(raw, 'telephone').map(normalisePhone).filter((p): p is string => {
-    if (p === null) issues.push({ field: 'telephone', reason: 'numéro de téléphone illisible ignoré' });
-    return p !== null;
-  });
+  const phones: string[] = [];
+  for (const value of list(raw, 'telephone')) {
+    const phone = validatePhone(value);
+    if (phone.ok) phones.push(phone.value);
+    else issues.push({ field: 'telephone', reason: `numéro de téléphone illisible « ${value} » ignoré` });
+  }
 
   const itinerance = list(raw, 'itinerance');
   return {
@@ -293,13 +296,4 @@ export function readStandardRecord(raw: Raw, fallbackSource: string): ReadResult
       acceptsPass,
     },
   };
-}
-
-/** French numbers to the standard's international form (+33…); undefined when unreadable. */
-export function normalisePhone(value: string): string | null {
-  const digits = value.replace(/[\s.\-()]/g, '');
-  if (/^\+\d{7,12}$/.test(digits)) return digits;
-  if (/^0\d{9}$/.test(digits)) return `+33${digits.slice(1)}`;
-  if (/^33\d{9}$/.test(digits)) return `+${digits}`;
-  return null;
 }
