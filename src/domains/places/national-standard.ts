@@ -5,19 +5,9 @@
  * v0.1.1/schema.json, descriptif-des-evolutions.txt).
  */
 import { validatePhone } from '../providers/identifiers.js';
+import { isStandardService, type StandardService } from '../referential/model.js';
 
-export const STANDARD_V1_SERVICES = [
-  'Aide aux démarches administratives',
-  'Maîtrise des outils numériques du quotidien',
-  'Insertion professionnelle via le numérique',
-  'Utilisation sécurisée du numérique',
-  'Parentalité et éducation avec le numérique',
-  'Loisirs et créations numériques',
-  'Compréhension du monde numérique',
-  'Accès internet et matériel informatique',
-  'Acquisition de matériel informatique à prix solidaire',
-] as const;
-export type StandardService = (typeof STANDARD_V1_SERVICES)[number];
+
 
 /**
  * v0.1 had 15 services, v1 "condensed them into 9" without publishing the table: this is ours,
@@ -231,7 +221,7 @@ export function readStandardRecord(raw: Raw, fallbackSource: string): ReadResult
 
   const services: StandardService[] = [];
   for (const value of list(raw, 'services')) {
-    const service = (STANDARD_V1_SERVICES as readonly string[]).includes(value) ? (value as StandardService) : V01_SERVICES[value];
+    const service = isStandardService(value) ? value : V01_SERVICES[value];
     if (service) {
       if (!services.includes(service)) services.push(service);
     } else issues.push({ field: 'services', reason: `service inconnu « ${value} » ignoré` });
