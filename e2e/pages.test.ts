@@ -43,7 +43,7 @@ describe.each(MODES)('$name', (mode) => {
     return page;
   }
 
-  test('accueil, déclaration d’accessibilité, page introuvable', async () => {
+  test('accueil, déclaration d’accessibilité, référentiel des services, page introuvable', async () => {
     const page = await open();
 
     expect((await goto(page, `${server.baseUrl}/`)).status()).toBe(200);
@@ -53,6 +53,11 @@ describe.each(MODES)('$name', (mode) => {
     await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: /^Accessibilité/ }).click()]);
     expect(pathOf(page)).toBe('/accessibilite');
     expect(await heading(page)).toBe('Déclaration d’accessibilité');
+    await expectNoAxeViolations(page);
+
+    await Promise.all([page.waitForNavigation(), page.getByRole('contentinfo').getByRole('link', { name: 'Référentiel des services' }).click()]);
+    expect(pathOf(page)).toBe('/referentiel');
+    expect(await heading(page)).toBe('Référentiel national des services de médiation numérique');
     await expectNoAxeViolations(page);
 
     const missing = await goto(page, `${server.baseUrl}/cette-page-n-existe-pas`);

@@ -3,6 +3,8 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { migrate } from './db/migrate.js';
+import { SYSTEM_ACTOR } from './domains/actor.js';
+import { ensureReferentialPublished } from './domains/referential/publish-referential.js';
 import { systemClock } from './lib/clock.js';
 import pino from 'pino';
 import { createMailer } from './mail/mailer.js';
@@ -30,6 +32,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
     throw error;
   }
   const ctx: AppContext = { db: database.db, clock: systemClock, mailer: createMailer(config), config, log: pino({ level: config.logLevel }) };
+  if (options.migrate !== false) await ensureReferentialPublished(ctx, SYSTEM_ACTOR);
   return {
     ctx,
     database,

@@ -6,6 +6,8 @@ import type { AppContext } from '../../src/app-context.js';
 import { readConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { SYSTEM_ACTOR } from '../../src/domains/actor.js';
+import { ensureReferentialPublished } from '../../src/domains/referential/publish-referential.js';
 import { buildApp } from '../../src/http/app.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createMailer } from '../../src/mail/mailer.js';
@@ -60,6 +62,7 @@ export async function startServer(): Promise<RunningServer> {
       log: { error: (details, message) => console.error(message, details) },
       config,
     };
+    await ensureReferentialPublished(ctx, SYSTEM_ACTOR);
     const app = await buildApp(ctx);
     await app.listen({ host: '127.0.0.1', port });
     return {

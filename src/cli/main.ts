@@ -8,6 +8,8 @@ import { createOperator } from '../domains/accounts/organisations.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
 import { placesToCsv, placesToJson } from '../domains/places/export-places.js';
 import { importPlaces } from '../domains/places/import-places.js';
+import { ensureReferentialPublished, publishReferential, referentialInput } from '../domains/referential/publish-referential.js';
+import '../lib/zod-french.js';
 import { formatImportReport, saveImportReport } from './import-report.js';
 import { DomainError } from '../domains/errors.js';
 import { errorEntry } from '../http/error-table.js';
@@ -40,8 +42,9 @@ program
   .description('appliquer les migrations de la base en attente')
   .action(() =>
     withRuntime(
-      async ({ database }) => {
+      async ({ database, ctx }) => {
         const applied = await migrate(database);
+        await ensureReferentialPublished(ctx, SYSTEM_ACTOR);
         console.log(applied.length ? `Migrations appliquées : ${applied.join(', ')}` : 'La base est à jour.');
       },
       { migrate: false },
@@ -90,6 +93,23 @@ program
         const saved = await saveImportReport(ctx.config.dataDir, report);
         console.log(formatImportReport(report, saved));
       }
+    }),
+  );
+
+program
+  .command('publish-referential')
+  .description('publier une nouvelle version du référentiel des services (fichier JSON : title, notes, services)')
+  .argument('<fichier>', 'le référentiel au format JSON (voir GET /api/v1/referential)')
+  .action((file: string) =>
+    withRuntime(async ({ ctx }) => {
+      const parsed = referentialInput.safeParse(JSON.parse(await readFile(file, 'utf8')));
+      if (!parsed.success) {
+        console.error(`Référentiel invalide :\n${parsed.error.issues.map((i) => `  ${i.path.join('.')} : ${i.message}`).join('\n')}`);
+        process.exitCode = 1;
+        return;
+      }
+      const version = await publishReferential(ctx, SYSTEM_ACTOR, parsed.data);
+      console.log(`Version ${version} du référentiel publiée (${parsed.data.services.length} services).`);
     }),
   );
 

@@ -25,6 +25,8 @@ export const DOMAIN_ERROR_CODES = [
   'too_many_attempts',
   'import_file_encoding',
   'import_file_format',
+  'referential_invalid',
+  'referential_version_unknown',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

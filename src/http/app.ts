@@ -16,13 +16,16 @@ import { loadSession } from '../domains/accounts/sessions.js';
 import { PUBLIC, decide } from './access.js';
 import { auditEventsApi } from './api/audit-events.js';
 import { openDataApi } from './api/open-data.js';
+import { referentialApi } from './api/referential.js';
 import { organisationApi } from './api/organisation.js';
 import { isApiRequest, sendError, sendErrorPage, sendProblem } from './errors.js';
+import '../lib/zod-french.js';
 import { loggerOptions } from './logging.js';
 import { SESSION_COOKIE } from './request-context.js';
 import { accountRoutes } from './web/account/routes.js';
 import { operatorRoutes } from './web/operator/routes.js';
 import { organisationRoutes } from './web/organisation/routes.js';
+import { referentialPage } from './web/public/referential-page.js';
 import { publicRoutes } from './web/public/routes.js';
 
 const ASSETS = {
@@ -159,12 +162,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.get('/api/openapi.json', { config: { access: PUBLIC } }, async () => app.swagger());
 
   publicRoutes(app);
+  referentialPage(app, ctx);
   accountRoutes(app, ctx);
   organisationRoutes(app, ctx);
   operatorRoutes(app, ctx);
   organisationApi(app, ctx);
   auditEventsApi(app, ctx);
   openDataApi(app, ctx);
+  referentialApi(app, ctx);
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>

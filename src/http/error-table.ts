@@ -53,6 +53,8 @@ export const ERROR_TABLE = {
     status: 400,
     message: 'Le fichier n’est ni un tableau JSON ni un CSV du standard des lieux de médiation numérique.',
   },
+  referential_invalid: { status: 400, message: 'Ce référentiel est invalide : un code de service est mal formé ou en double.' },
+  referential_version_unknown: { status: 404, message: 'Cette version du référentiel n’existe pas.' },
   too_many_attempts: {
     status: 429,
     message: 'Trop de tentatives de connexion pour ce compte. Patientez un quart d’heure ou réinitialisez votre mot de passe.',

@@ -2,8 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { openDatabase } from '../../src/db/client.js';
+import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { SYSTEM_ACTOR } from '../../src/domains/actor.js';
+import { ensureReferentialPublished } from '../../src/domains/referential/publish-referential.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { testConfig } from './context.js';
 import { adminUrl, databaseUrl, templateName } from './postgres.js';
 import pg from 'pg';
 
@@ -30,7 +34,7 @@ export default async function setup(project: TestProject) {
     await admin.query(`drop database if exists ${template}`);
     await admin.query(`create database ${template}`);
     const database = await openDatabase({ kind: 'postgres', url: databaseUrl(testUrl, template), poolSize: 1 });
-    await migrate(database);
+    await prepare(database);
     await database.close();
     project.provide('postgresTemplate', template);
     project.provide('pgliteDump', '');
@@ -41,11 +45,19 @@ export default async function setup(project: TestProject) {
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'passnum-test-'));
   const database = await openDatabase({ kind: 'pglite' });
-  await migrate(database);
+  await prepare(database);
   const file = path.join(dir, 'migrated.tar.gz');
   await writeFile(file, Buffer.from(await (await database.dumpDataDir!()).arrayBuffer()));
   await database.close();
   project.provide('pgliteDump', file);
   project.provide('postgresTemplate', '');
   return async () => rm(dir, { recursive: true, force: true });
+}
+
+/** What the server does on start: migrations, then the first version of the referential. */
+async function prepare(database: Database): Promise<void> {
+  await migrate(database);
+  const mailer = { send: async () => undefined };
+  const log = { error: () => undefined };
+  await ensureReferentialPublished({ db: database.db, clock: systemClock, mailer, config: testConfig(), log }, SYSTEM_ACTOR);
 }

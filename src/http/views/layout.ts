@@ -21,7 +21,7 @@ interface NavLink {
 
 /** Navigation by role: what the current organisation may do. */
 function navigation(session: SessionView | undefined): NavLink[] {
-  if (!session) return [{ href: '/', label: 'Accueil' }];
+  if (!session) return [{ href: '/', label: 'Accueil' }, { href: '/referentiel', label: 'Référentiel des services' }];
   const links: NavLink[] = [{ href: '/espace', label: 'Mon espace' }];
   const current = session.current;
   if (!current) return links;
@@ -79,6 +79,7 @@ ${page.body}
   <div class="container">
     <ul class="footer-links">
       <li><a href="/accessibilite">Accessibilité : partiellement conforme</a></li>
+      <li><a href="/referentiel">Référentiel des services</a></li>
       <li><a href="/api/openapi.json">API (OpenAPI)</a></li>
     </ul>
     <p class="muted">passnum, logiciel libre pour le pass numérique.</p>
