@@ -173,6 +173,100 @@ export interface PlaceImportsTable {
   report: unknown;
 }
 
+export type LegalForm = 'association' | 'company' | 'public_body' | 'sole_trader';
+export type ApplicationStatus = 'draft' | 'submitted' | 'changes_requested' | 'qualified' | 'refused';
+
+export interface ProvidersTable {
+  organisation_id: string;
+  legal_form: LegalForm;
+  siret: string | null;
+  rna: string | null;
+  address: string;
+  postcode: string;
+  insee_code: string;
+  commune: string;
+  iban: string | null;
+  bic: string | null;
+  account_holder: string | null;
+  status: ApplicationStatus;
+  submitted_at: Timestamp | null;
+  decided_at: Timestamp | null;
+  suspended_at: Timestamp | null;
+  suspension_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EligibilityAnswersTable {
+  id: Generated<string>;
+  provider_id: string;
+  questionnaire_version: number;
+  answers: unknown;
+  outcome: 'eligible' | 'not_yet';
+  scores: unknown;
+  answered_by: string;
+  answered_at: Timestamp;
+}
+
+export interface CharterAcceptancesTable {
+  provider_id: string;
+  charter_version: number;
+  accepted_by: string;
+  accepted_at: Timestamp;
+}
+
+export interface ProviderDocumentsTable {
+  id: Generated<string>;
+  provider_id: string;
+  kind: string;
+  file_name: string;
+  media_type: 'application/pdf' | 'image/jpeg' | 'image/png';
+  size_bytes: number;
+  sha256: string;
+  content: Buffer;
+  uploaded_by: string;
+  uploaded_at: Timestamp;
+}
+
+export type MediatorStatus = 'employee' | 'volunteer' | 'civic_service';
+
+export interface MediatorsTable {
+  id: Generated<string>;
+  provider_id: string;
+  name: string;
+  status: MediatorStatus;
+  trained: boolean;
+  training: string | null;
+  active: boolean;
+  created_at: Timestamp;
+}
+
+export interface ApplicationMessagesTable {
+  id: Generated<string>;
+  provider_id: string;
+  author_id: string;
+  from_operator: boolean;
+  body: string;
+  created_at: Timestamp;
+}
+
+export type DeliveryMode = 'on_site' | 'remote' | 'home';
+
+export interface CatalogueEntriesTable {
+  id: Generated<string>;
+  place_id: string;
+  referential_version: number;
+  service_code: string;
+  price_cents: number;
+  duration_minutes: number;
+  format: 'individual' | 'group';
+  delivery_modes: DeliveryMode[];
+  parcours_sessions: 5 | 10 | null;
+  active: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -194,5 +288,12 @@ export interface DB {
   referential_services: ReferentialServicesTable;
   places: PlacesTable;
   place_imports: PlaceImportsTable;
+  providers: ProvidersTable;
+  eligibility_answers: EligibilityAnswersTable;
+  charter_acceptances: CharterAcceptancesTable;
+  provider_documents: ProviderDocumentsTable;
+  mediators: MediatorsTable;
+  application_messages: ApplicationMessagesTable;
+  catalogue_entries: CatalogueEntriesTable;
   schema_migrations: SchemaMigrationsTable;
 }
