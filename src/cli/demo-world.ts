@@ -1,4 +1,8 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AppContext } from '../app-context.js';
+import { importPlaces } from '../domains/places/import-places.js';
 import { hashPassword } from '../domains/accounts/passwords.js';
 import { insertMembership, insertOrganisation, insertUser } from '../domains/accounts/repository.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
@@ -38,7 +42,23 @@ export async function isDatabaseEmpty(ctx: AppContext): Promise<boolean> {
   return row.n === 0;
 }
 
-/** Loads the demo world: one organisation of each kind and one account per role. */
+/**
+ * Real places of digital mediation, from regional hubs' files in the national standard (their
+ * SOURCE note is beside them). The tests use the same files.
+ */
+const REAL_PLACES_DIR = fileURLToPath(new URL('../../test/data/lieux-mediation-numerique/', import.meta.url));
+
+/** Imports the real places as drafts that providers can claim; returns how many were imported. */
+async function importRealPlaces(ctx: AppContext): Promise<number> {
+  let imported = 0;
+  for (const file of (await readdir(REAL_PLACES_DIR)).filter((f) => f.endsWith('.json')).sort()) {
+    const report = await importPlaces(ctx, SYSTEM_ACTOR, { fileName: file, content: await readFile(path.join(REAL_PLACES_DIR, file)) });
+    imported += report.imported;
+  }
+  return imported;
+}
+
+/** Loads the demo world: one organisation of each kind, one account per role, real imported places. */
 export async function loadDemoWorld(ctx: AppContext): Promise<DemoLogin[]> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   await ctx.db.transaction().execute(async (trx) => {
@@ -55,6 +75,7 @@ export async function loadDemoWorld(ctx: AppContext): Promise<DemoLogin[]> {
       after: { organisations: ORGANISATIONS.length, people: PEOPLE.length },
     });
   });
+  await importRealPlaces(ctx);
   return PEOPLE.map((p) => ({ email: p.email, role: p.role }));
 }
 
