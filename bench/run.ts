@@ -1,0 +1,15 @@
+/**
+ * Benchmarks, by name: `npm run bench -- search`. Each prints its own figures; none is run by the
+ * tests (timings on a shared machine are not assertions).
+ */
+const BENCHES: Record<string, () => Promise<{ main(): Promise<void> }>> = {
+  search: () => import('./search-places.js'),
+};
+
+const name = process.argv[2];
+const load = name === undefined ? undefined : BENCHES[name];
+if (!load) {
+  console.error(`Usage : npm run bench -- <${Object.keys(BENCHES).join('|')}>`);
+  process.exit(2);
+}
+await (await load()).main();
