@@ -27,6 +27,13 @@ export interface Config {
   };
   /** Number of reverse proxies in front of passnum whose X-Forwarded-For is trusted (0: none). */
   trustedProxies: number;
+  /**
+   * Map tiles of /lieux, a Leaflet URL template ({z}/{x}/{y}, optional {s}); its origin is allowed by
+   * the Content-Security-Policy. The list of places works without them.
+   */
+  mapTilesUrl: string;
+  /** Credit shown on the map, as required by the tile provider. */
+  mapTilesAttribution: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -52,6 +59,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       passwordReset: { max: integer(env.PASSNUM_RESET_MAX, 5, 'PASSNUM_RESET_MAX'), windowMs: 60 * 60_000 },
     },
     trustedProxies: integer(env.PASSNUM_TRUST_PROXY, 0, 'PASSNUM_TRUST_PROXY'),
+    mapTilesUrl: tilesUrl(env.PASSNUM_MAP_TILES_URL || 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+    mapTilesAttribution: env.PASSNUM_MAP_TILES_ATTRIBUTION || '© les contributeurs d’OpenStreetMap',
   };
 }
 
@@ -64,4 +73,21 @@ function integer(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} doit être un entier positif (reçu « ${value} »)`);
   return parsed;
+}
+
+function tilesUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.replace(/\{[a-z]\}/gu, '0'));
+  } catch {
+    throw new Error(`PASSNUM_MAP_TILES_URL doit être une adresse https://…/{z}/{x}/{y}.png (reçu « ${value} »)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`PASSNUM_MAP_TILES_URL doit commencer par https:// (reçu « ${value} »)`);
+  return value;
+}
+
+/** The origin of the map tiles, for the Content-Security-Policy ({s} subdomains become a wildcard). */
+export function mapTilesOrigin(config: Config): string {
+  const url = new URL(config.mapTilesUrl.replace('{s}', 'sub').replace(/\{[a-z]\}/gu, '0'));
+  return config.mapTilesUrl.includes('{s}.') ? `${url.protocol}//*.${url.host.replace(/^sub\./u, '')}` : url.origin;
 }

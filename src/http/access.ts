@@ -20,6 +20,8 @@ export const MEMBER: Access = { kind: 'person' };
 export const ADMIN: Access = { kind: 'person', role: 'admin' };
 export const OPERATOR: Access = { kind: 'person', organisationKinds: ['operator'] };
 export const OPERATOR_ADMIN: Access = { kind: 'person', organisationKinds: ['operator'], role: 'admin' };
+export const PROVIDER: Access = { kind: 'person', organisationKinds: ['provider'] };
+export const PROVIDER_ADMIN: Access = { kind: 'person', organisationKinds: ['provider'], role: 'admin' };
 
 export type Decision = 'allowed' | 'unauthenticated' | 'forbidden';
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -10,12 +11,13 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { sql } from 'kysely';
 import type { DestinationStream } from 'pino';
 import type { AppContext } from '../app-context.js';
-import { secureCookies } from '../config.js';
+import { mapTilesOrigin, secureCookies } from '../config.js';
 import { authenticateApiToken } from '../domains/accounts/api-tokens.js';
 import { loadSession } from '../domains/accounts/sessions.js';
 import { PUBLIC, decide } from './access.js';
 import { auditEventsApi } from './api/audit-events.js';
 import { openDataApi } from './api/open-data.js';
+import { placesSearchApi } from './api/places-search.js';
 import { referentialApi } from './api/referential.js';
 import { organisationApi } from './api/organisation.js';
 import { isApiRequest, sendError, sendErrorPage, sendProblem } from './errors.js';
@@ -23,10 +25,15 @@ import '../lib/zod-french.js';
 import { loggerOptions } from './logging.js';
 import { SESSION_COOKIE } from './request-context.js';
 import { accountRoutes } from './web/account/routes.js';
+import { operatorApplicationRoutes } from './web/operator/applications.js';
 import { operatorRoutes } from './web/operator/routes.js';
 import { organisationRoutes } from './web/organisation/routes.js';
+import { DOCUMENT_UPLOAD_OPTIONS, documentUploadRoute } from './web/provider/documents-page.js';
+import { providerRoutes } from './web/provider/routes.js';
 import { referentialPage } from './web/public/referential-page.js';
 import { publicRoutes } from './web/public/routes.js';
+import { placesRoutes } from './web/places/routes.js';
+import { providerPlacesRoutes } from './web/provider-places/routes.js';
 
 const ASSETS = {
   'passnum.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/passnum.css', import.meta.url)) },
@@ -60,7 +67,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // Map tiles of /lieux come from the configured tile server (PASSNUM_MAP_TILES_URL).
+        imgSrc: ["'self'", 'data:', mapTilesOrigin(ctx.config)],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         upgradeInsecureRequests: secureCookies(ctx.config) ? [] : null,
@@ -161,17 +169,30 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
 
   app.get('/api/openapi.json', { config: { access: PUBLIC } }, async () => app.swagger());
 
+  // Before the routes: a route takes the error handler in place when it is registered, and the
+  // awaited plugin scope below registers those declared above it.
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   publicRoutes(app);
   referentialPage(app, ctx);
   accountRoutes(app, ctx);
   organisationRoutes(app, ctx);
   operatorRoutes(app, ctx);
+  operatorApplicationRoutes(app, ctx);
+  providerRoutes(app, ctx);
+  providerPlacesRoutes(app, ctx);
+  placesRoutes(app, ctx);
+  // Only the provider's document upload takes multipart: its parser exists in this scope alone,
+  // so any other route answers 415 to a multipart body.
+  await app.register(async (scope) => {
+    await scope.register(multipart, DOCUMENT_UPLOAD_OPTIONS);
+    documentUploadRoute(scope, ctx);
+  });
   organisationApi(app, ctx);
   auditEventsApi(app, ctx);
   openDataApi(app, ctx);
+  placesSearchApi(app, ctx);
   referentialApi(app, ctx);
 
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>
     isApiRequest(request) ? sendProblem(request, reply, 'not_found') : sendErrorPage(request, reply, 'not_found'),
   );

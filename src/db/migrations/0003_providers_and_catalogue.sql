@@ -105,3 +105,10 @@ create table catalogue_entries (
   unique (place_id, service_code)
 );
 create index catalogue_entries_service_idx on catalogue_entries (service_code) where active;
+
+-- Public search of places (/lieux): published places by INSEE code (equality, or a département's
+-- prefix with LIKE, hence text_pattern_ops) and by postcode; the active entries of a place.
+create index places_published_insee_idx on places (insee_code text_pattern_ops) where status = 'published';
+create index places_published_postcode_idx on places (postcode) where status = 'published';
+create index places_published_name_idx on places (name, id) where status = 'published';
+create index catalogue_entries_place_active_idx on catalogue_entries (place_id) where active;

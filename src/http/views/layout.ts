@@ -21,15 +21,28 @@ interface NavLink {
 
 /** Navigation by role: what the current organisation may do. */
 function navigation(session: SessionView | undefined): NavLink[] {
-  if (!session) return [{ href: '/', label: 'Accueil' }, { href: '/referentiel', label: 'Référentiel des services' }];
+  if (!session) {
+    return [
+      { href: '/', label: 'Accueil' },
+      { href: '/lieux', label: 'Trouver un lieu' },
+      { href: '/referentiel', label: 'Référentiel des services' },
+      { href: '/devenir-lieu', label: 'Devenir un lieu' },
+    ];
+  }
   const links: NavLink[] = [{ href: '/espace', label: 'Mon espace' }];
   const current = session.current;
   if (!current) return links;
   links.push({ href: '/organisation/membres', label: 'Équipe' });
   if (current.role === 'admin') links.push({ href: '/organisation/jetons', label: 'Jetons d’API' });
   if (current.organisationKind === 'operator') {
-    links.push({ href: '/operateur/organisations', label: 'Organisations' }, { href: '/operateur/journal', label: 'Journal d’audit' });
+    links.push(
+      { href: '/operateur/candidatures', label: 'Candidatures' },
+      { href: '/operateur/organisations', label: 'Organisations' },
+      { href: '/operateur/journal', label: 'Journal d’audit' },
+    );
   }
+  if (current.organisationKind === 'provider') links.push({ href: '/structure/candidature', label: 'Ma candidature' });
+  if (current.organisationKind === 'provider') links.push({ href: '/structure/lieux', label: 'Lieux et services' });
   return links;
 }
 
