@@ -1,6 +1,6 @@
 import type { AppContext } from './app-context.js';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/client.js';
+import { openDatabase, refreshStatistics, type Database } from './db/client.js';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { migrate } from './db/migrate.js';
 import { SYSTEM_ACTOR } from './domains/actor.js';
@@ -33,6 +33,7 @@ export async function openRuntime(config: Config, options: { migrate?: boolean }
   }
   const ctx: AppContext = { db: database.db, clock: systemClock, mailer: createMailer(config), config, log: pino({ level: config.logLevel }) };
   if (options.migrate !== false) await ensureReferentialPublished(ctx, SYSTEM_ACTOR);
+  if (database.kind === 'pglite') await refreshStatistics(database);
   return {
     ctx,
     database,

@@ -1,6 +1,7 @@
 import { secureCookies, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { formatDemoLogins, isDatabaseEmpty, loadDemoWorld } from './cli/demo-world.js';
+import { refreshStatistics } from './db/client.js';
 import { openRuntime } from './runtime.js';
 
 /**
@@ -19,6 +20,7 @@ export async function startServer(config: Config): Promise<void> {
       process.stdout.write('Base vide : pas de monde de démonstration sur un site https. Créez un opérateur avec `npx passnum create-operator`.\n');
     } else {
       process.stdout.write(formatDemoLogins(await loadDemoWorld(ctx), config.publicUrl));
+      await refreshStatistics(runtime.database);
     }
   }
   const app = await buildApp(ctx);

@@ -2,7 +2,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from '../app-context.js';
+import { catalogueForm, saveCatalogueEntry } from '../domains/places/catalogue.js';
 import { importPlaces } from '../domains/places/import-places.js';
+import { createPlace, placeForm } from '../domains/places/manage-places.js';
+import { acceptCharter } from '../domains/providers/accept-charter.js';
+import { answerEligibility } from '../domains/providers/answer-eligibility.js';
+import { REQUIRED_DOCUMENTS } from '../domains/providers/application.js';
+import { uploadDocument } from '../domains/providers/documents.js';
+import { ELIGIBILITY_QUESTIONNAIRE } from '../domains/providers/eligibility.js';
+import { addMediator } from '../domains/providers/mediators.js';
+import { updateProviderProfile } from '../domains/providers/provider-profile.js';
+import { decideApplication } from '../domains/providers/review-application.js';
+import { signUpProvider } from '../domains/providers/sign-up-provider.js';
+import { submitApplication } from '../domains/providers/submit-application.js';
+import { loadReferential } from '../domains/referential/publish-referential.js';
 import { hashPassword } from '../domains/accounts/passwords.js';
 import { insertMembership, insertOrganisation, insertUser } from '../domains/accounts/repository.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
@@ -21,7 +34,6 @@ const ORGANISATIONS: { key: string; kind: OrganisationKind; name: string }[] = [
   { key: 'operator', kind: 'operator', name: 'Opérateur passnum (démo)' },
   { key: 'funder', kind: 'funder', name: 'Département de la Gironde (démo)' },
   { key: 'distributor', kind: 'distributor', name: 'CCAS de Bordeaux (démo)' },
-  { key: 'provider', kind: 'provider', name: 'Association Les Clés du numérique (démo)' },
 ];
 
 const PEOPLE: { email: string; name: string; role: string; memberships: [string, MemberRole][] }[] = [
@@ -33,8 +45,6 @@ const PEOPLE: { email: string; name: string; role: string; memberships: [string,
     role: 'distributeur (admin), aussi membre du commanditaire',
     memberships: [['distributor', 'admin'], ['funder', 'member']],
   },
-  { email: 'lieu@demo.passnum.fr', name: 'Lucas Lieu', role: 'lieu de médiation (admin)', memberships: [['provider', 'admin']] },
-  { email: 'mediatrice@demo.passnum.fr', name: 'Maya Médiatrice', role: 'lieu de médiation (membre)', memberships: [['provider', 'member']] },
 ];
 
 export async function isDatabaseEmpty(ctx: AppContext): Promise<boolean> {
@@ -59,7 +69,9 @@ async function importRealPlaces(ctx: AppContext): Promise<number> {
 }
 
 /** Loads the demo world: one organisation of each kind, one account per role, real imported places. */
-export async function loadDemoWorld(ctx: AppContext): Promise<DemoLogin[]> {
+export async function loadDemoWorld(appCtx: AppContext): Promise<DemoLogin[]> {
+  // The demo's own mails (invitations, decisions) would only be noise: none is sent.
+  const ctx: AppContext = { ...appCtx, mailer: { send: async () => undefined } };
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   await ctx.db.transaction().execute(async (trx) => {
     const ids = new Map<string, string>();
@@ -76,7 +88,114 @@ export async function loadDemoWorld(ctx: AppContext): Promise<DemoLogin[]> {
     });
   });
   await importRealPlaces(ctx);
-  return PEOPLE.map((p) => ({ email: p.email, role: p.role }));
+  await qualifiedDemoProvider(ctx);
+  return [
+    ...PEOPLE.map((p) => ({ email: p.email, role: p.role })),
+    { email: 'lieu@demo.passnum.fr', role: 'lieu de médiation qualifié (admin)' },
+    { email: 'mediatrice@demo.passnum.fr', role: 'lieu de médiation qualifié (membre)' },
+  ];
+}
+
+/** A tiny valid PDF, to stand for the documents of the demo application. */
+const DEMO_PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+/** The answers that score best on every question (the demo provider is eligible). */
+function bestEligibilityAnswers(): Record<string, string> {
+  const answers: Record<string, string> = {};
+  for (const theme of ELIGIBILITY_QUESTIONNAIRE.themes) {
+    for (const question of theme.questions) {
+      const best = [...question.options].filter((o) => !('blocking' in o && o.blocking)).sort((a, b) => b.points - a.points)[0]!;
+      answers[question.code] = best.value;
+    }
+  }
+  return answers;
+}
+
+/**
+ * A provider that went the whole way, through the same use cases as the pages: sign-up,
+ * questionnaire, charter, documents, mediators, a place in Bordeaux with its catalogue, submission,
+ * then qualification by the demo operator. Its place is public on /lieux (postcode 33000).
+ */
+async function qualifiedDemoProvider(ctx: AppContext): Promise<void> {
+  const { userId, organisationId } = await signUpProvider(ctx, {
+    organisationName: 'Association Les Clés du numérique (démo)',
+    legalForm: 'association',
+    rna: 'W332000001',
+    address: '12 rue du Loup',
+    postcode: '33000',
+    inseeCode: '33063',
+    adminName: 'Lucas Lieu',
+    email: 'lieu@demo.passnum.fr',
+    password: DEMO_PASSWORD,
+  });
+  const actor = { userId, organisationId, apiTokenId: null };
+  const mediatrice = await insertUser(ctx.db, { email: 'mediatrice@demo.passnum.fr', displayName: 'Maya Médiatrice', passwordHash: await hashPassword(DEMO_PASSWORD) });
+  await insertMembership(ctx.db, { userId: mediatrice.id, organisationId, role: 'member' });
+  await updateProviderProfile(ctx, actor, organisationId, {
+    organisationName: 'Association Les Clés du numérique (démo)',
+    legalForm: 'association',
+    rna: 'W332000001',
+    address: '12 rue du Loup',
+    postcode: '33000',
+    inseeCode: '33063',
+    iban: 'FR7630006000011234567890189',
+    bic: 'AGRIFRPP882',
+    accountHolder: 'Association Les Clés du numérique',
+  });
+  await answerEligibility(ctx, actor, organisationId, bestEligibilityAnswers());
+  await acceptCharter(ctx, actor, organisationId);
+  for (const kind of REQUIRED_DOCUMENTS.association) {
+    await uploadDocument(ctx, actor, organisationId, { kind, fileName: `${kind}.pdf`, content: DEMO_PDF });
+  }
+  await addMediator(ctx, actor, organisationId, { name: 'Maya Médiatrice', status: 'employee', trained: true, training: 'Titre professionnel de responsable d’espace de médiation numérique' });
+  await addMediator(ctx, actor, organisationId, { name: 'Bastien Bénévole', status: 'volunteer', trained: true, training: 'Formation interne de 3 jours' });
+  const place = await createPlace(
+    ctx,
+    actor,
+    organisationId,
+    placeForm.parse({
+      name: 'Les Clés du numérique – espace Saint-Michel',
+      address: '12 rue du Loup',
+      postcode: '33000',
+      inseeCode: '33063',
+      latitude: '44.8378',
+      longitude: '-0.5732',
+      typologies: 'ASSO',
+      openingHours: 'Mo-Fr 09:00-12:30,14:00-18:00; Sa 10:00-12:00',
+      phone: '05 56 00 00 00',
+      email: 'contact@cles-numerique.example',
+      mobility: 'fixed',
+    }),
+  );
+  const referential = await loadReferential(ctx.db);
+  const offered: [code: string, price: string, parcours: '' | '5'][] = [
+    ['D01', '10', ''],
+    ['M01', '10', '5'],
+    ['M11', '12,50', ''],
+  ];
+  for (const [serviceCode, price, parcours] of offered) {
+    if (!referential?.services.some((s) => s.code === serviceCode)) continue;
+    await saveCatalogueEntry(
+      ctx,
+      actor,
+      organisationId,
+      place.id,
+      catalogueForm.parse({ serviceCode, price, durationMinutes: '60', format: 'individual', deliveryModes: ['on_site'], parcours }),
+    );
+  }
+  await submitApplication(ctx, actor, organisationId);
+  const operator = await ctx.db
+    .selectFrom('memberships as m')
+    .innerJoin('organisations as o', 'o.id', 'm.organisation_id')
+    .select(['m.user_id', 'm.organisation_id'])
+    .where('o.kind', '=', 'operator')
+    .where('m.role', '=', 'admin')
+    .executeTakeFirstOrThrow();
+  await decideApplication(ctx, { userId: operator.user_id, organisationId: operator.organisation_id, apiTokenId: null }, {
+    providerId: organisationId,
+    decision: 'qualify',
+    message: 'Bienvenue parmi les lieux qualifiés du pass numérique.',
+  });
 }
 
 export function formatDemoLogins(logins: DemoLogin[], baseUrl: string): string {

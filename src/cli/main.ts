@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { readConfig } from '../config.js';
+import { refreshStatistics } from '../db/client.js';
 import { DataDirLockedError } from '../db/data-dir-lock.js';
 import { migrate } from '../db/migrate.js';
 import { createOperator } from '../domains/accounts/organisations.js';
@@ -87,12 +88,13 @@ program
   .description('importer des lieux au standard national (JSON ou CSV, v0.1 ou v1) en brouillons ; rapport affiché et enregistré')
   .argument('<fichiers...>', 'fichiers à importer')
   .action((files: string[]) =>
-    withRuntime(async ({ ctx }) => {
+    withRuntime(async ({ ctx, database }) => {
       for (const file of files) {
         const report = await importPlaces(ctx, SYSTEM_ACTOR, { fileName: file, content: await readFile(file) });
         const saved = await saveImportReport(ctx.config.dataDir, report);
         console.log(formatImportReport(report, saved));
       }
+      await refreshStatistics(database);
     }),
   );
 

@@ -19,6 +19,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Refreshes the planner's statistics. PostgreSQL's autovacuum does it on its own; PGlite has no
+ * autovacuum, and without statistics the place search picks plans 100 times slower (measured on
+ * 20,000 places: seconds instead of ~30 ms). Called at start-up and after bulk imports.
+ */
+export async function refreshStatistics(database: Database): Promise<void> {
+  await database.execScript('analyze');
+}
+
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
   /** dataDir undefined: in memory. loadDataDir: start from a dump (tests). */

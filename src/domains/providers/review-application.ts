@@ -9,7 +9,7 @@ import { publishProviderPlaces, withdrawProviderPlaces } from '../places/manage-
 import { DomainError } from '../errors.js';
 import { nextStatus, type ApplicationAction } from './application.js';
 import { reviewMail, type ReviewMailKind } from './review-mails.js';
-import { providerAdminEmails } from './review-queue.js';
+import { providerAdminEmails } from './repository.js';
 
 /**
  * The operator's decisions on a provider's application (request changes, qualify, refuse), the

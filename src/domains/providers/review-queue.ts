@@ -3,6 +3,7 @@ import type { ApplicationStatus, DB, LegalForm } from '../../db/schema.js';
 import { CURRENT_CHARTER_VERSION } from './charters/charters.js';
 import { ELIGIBILITY_QUESTIONNAIRE, scoreEligibility, type ThemeDiagnostic, type ThemeScore } from './eligibility.js';
 import { REQUIRED_DOCUMENTS } from './application.js';
+import { findDocumentContent } from './repository.js';
 
 /**
  * What the operator reads to review applications: the queue, and everything about one application.
@@ -230,25 +231,6 @@ export async function loadApplicationForReview(db: Kysely<DB>, providerId: strin
 
 export type ApplicationReview = NonNullable<Awaited<ReturnType<typeof loadApplicationForReview>>>;
 
-/** One document of a provider, with its content, for the operator to download. */
-export function loadProviderDocument(db: Kysely<DB>, providerId: string, documentId: string) {
-  return db
-    .selectFrom('provider_documents')
-    .select(['file_name as fileName', 'media_type as mediaType', 'content'])
-    .where('provider_id', '=', providerId)
-    .where('id', '=', documentId)
-    .executeTakeFirst();
-}
+/** One document of a provider, content included (the operator downloads it). */
+export const loadProviderDocument = findDocumentContent;
 
-/** The e-mail addresses of a provider's admins, who receive the operator's decisions. */
-export async function providerAdminEmails(db: Kysely<DB>, providerId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('memberships as m')
-    .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select('u.email')
-    .where('m.organisation_id', '=', providerId)
-    .where('m.role', '=', 'admin')
-    .orderBy('u.email')
-    .execute();
-  return rows.map((r) => r.email);
-}
