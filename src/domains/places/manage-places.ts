@@ -1,3 +1,4 @@
+import { SPECIFIC_SUPPORT } from './national-standard.js';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -66,19 +67,8 @@ export const PLACE_TYPOLOGIES = [
   { value: 'Autre', label: 'Autre' },
 ] as const;
 
-/**
- * The values of `prise_en_charge_specifique` of the national standard v1.0.2 (schema.json, the
- * field's pattern), in its order.
- */
-export const SPECIFIC_SUPPORT = [
-  'Surdité',
-  'Handicaps moteurs',
-  'Handicaps mentaux',
-  'Illettrisme',
-  'Langues étrangères (anglais)',
-  'Langues étrangères (autres)',
-  'Déficience visuelle',
-] as const;
+/** The values of `prise_en_charge_specifique` of the national standard v1.0.2, in its order. */
+export { SPECIFIC_SUPPORT };
 
 /** Boxes around the French territories (WGS84): a typo or swapped coordinates land outside them. */
 const FRANCE_AREAS: readonly { name: string; lat: [number, number]; lon: [number, number] }[] = [

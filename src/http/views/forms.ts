@@ -62,6 +62,15 @@ export function selectField(input: FieldFrame & { options: readonly { value: str
   );
 }
 
+export function textareaField(input: FieldFrame & { value?: string | undefined; rows?: number; required?: boolean }): SafeHtml {
+  return field(
+    input,
+    (describedBy) => html`<textarea id="${input.name}" name="${input.name}" rows="${String(input.rows ?? 4)}"${input.required ? html` required` : ''}${describedBy}${
+      input.error ? html` aria-invalid="true"` : ''
+    }>${input.value ?? ''}</textarea>`,
+  );
+}
+
 export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`;
 }

@@ -4,7 +4,7 @@ import { formatSiret } from '../../../domains/providers/identifiers.js';
 import type { ApplicationReview, QueueStatus, ReviewQueueRow } from '../../../domains/providers/review-queue.js';
 import { departementOf } from '../../../domains/territories/communes.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
-import { csrfField } from '../../views/forms.js';
+import { csrfField, textareaField } from '../../views/forms.js';
 import { formatDateTime } from '../../views/labels.js';
 
 /** Views of the operator's review of applications: the queue and one application. */
@@ -76,15 +76,6 @@ function multiline(text: string): SafeHtml {
   return html`${text.split(/\r?\n/).map((line, i) => html`${i ? html`<br>` : ''}${line}`)}`;
 }
 
-export function textareaField(input: { name: string; label: string; hint?: string; error?: string | undefined; value?: string | undefined; required?: boolean }): SafeHtml {
-  const ids = [input.hint ? `${input.name}-hint` : '', input.error ? `${input.name}-error` : ''].filter(Boolean).join(' ');
-  return html`<div class="field${input.error ? ' field-error' : ''}">
-  <label for="${input.name}">${input.label}</label>
-  ${input.hint ? html`<p class="hint" id="${input.name}-hint">${input.hint}</p>` : ''}
-  ${input.error ? html`<p class="error-message" id="${input.name}-error"><span class="visually-hidden">Erreur : </span>${input.error}</p>` : ''}
-  <textarea id="${input.name}" name="${input.name}" rows="5" cols="60" maxlength="5000"${input.required ? html` required` : ''}${ids ? html` aria-describedby="${ids}"` : ''}${input.error ? html` aria-invalid="true"` : ''}>${input.value ?? ''}</textarea>
-</div>`;
-}
 
 export function queueTable(rows: readonly ReviewQueueRow[], now: Date): SafeHtml {
   return html`<table class="table">

@@ -1,3 +1,4 @@
+import { textareaField } from '../../views/forms.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
 
 /** Values of a submitted form as they were typed, lists kept (check boxes), for showing it again. */
@@ -54,12 +55,3 @@ export function radiosField(input: ChoiceInput & { value: string | undefined }):
   return choices('radio', input, (value) => value === input.value);
 }
 
-export function textareaField(input: { name: string; label: string; hint?: string; error?: string | undefined; value?: string | undefined; rows?: number }): SafeHtml {
-  const ids = [input.hint ? `${input.name}-hint` : '', input.error ? `${input.name}-error` : ''].filter(Boolean).join(' ');
-  return html`<div class="field${input.error ? ' field-error' : ''}">
-  <label for="${input.name}">${input.label}</label>
-  ${input.hint ? html`<p class="hint" id="${input.name}-hint">${input.hint}</p>` : ''}
-  ${input.error ? html`<p class="error-message" id="${input.name}-error"><span class="visually-hidden">Erreur : </span>${input.error}</p>` : ''}
-  <textarea id="${input.name}" name="${input.name}" rows="${input.rows ?? 3}"${ids ? html` aria-describedby="${ids}"` : ''}${input.error ? html` aria-invalid="true"` : ''}>${input.value ?? ''}</textarea>
-</div>`;
-}

@@ -19,10 +19,10 @@ import { html, type SafeHtml } from '../../../lib/html.js';
 import { PROVIDER, PROVIDER_ADMIN } from '../../access.js';
 import { errorEntry } from '../../error-table.js';
 import { currentMembership, redirectAfterPost, requireSession } from '../../request-context.js';
-import { csrfField, notice, textField, type FieldErrors } from '../../views/forms.js';
+import { csrfField, notice, textField, type FieldErrors, textareaField } from '../../views/forms.js';
 import { parseForm, sendFormPage, sendPage } from '../page.js';
 import { PLACE_STATUS_LABELS } from '../places/labels.js';
-import { checkboxesField, formValues, many, one, radiosField, textareaField, type FormValues } from './fields.js';
+import { checkboxesField, formValues, many, one, radiosField, type FormValues } from './fields.js';
 
 const DONE_MESSAGES: Record<string, string> = {
   cree: 'Le lieu est enregistré. Ajoutez maintenant les services que vous y proposez.',

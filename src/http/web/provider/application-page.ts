@@ -8,11 +8,11 @@ import { ApplicationIncompleteError, submitApplication } from '../../../domains/
 import { html, type SafeHtml } from '../../../lib/html.js';
 import { PROVIDER, PROVIDER_ADMIN } from '../../access.js';
 import { redirectAfterPost } from '../../request-context.js';
-import { csrfField, notice } from '../../views/forms.js';
+import { csrfField, notice, textareaField } from '../../views/forms.js';
 import { formatDateTime } from '../../views/labels.js';
 import { parseForm, sendFormPage, type FormState } from '../page.js';
 import { APPLICATION_STATUS_LABELS, SUBMISSION_GAP_LABELS } from './labels.js';
-import { ADMIN_ONLY_NOTE, applicant, doneMessage, formErrorsOf, textareaField } from './shared.js';
+import { ADMIN_ONLY_NOTE, applicant, doneMessage, formErrorsOf } from './shared.js';
 
 const messageForm = z.object({
   body: z.string().trim().min(1, 'Écrivez votre message').max(MESSAGE_MAX_LENGTH, `Le message ne doit pas dépasser ${MESSAGE_MAX_LENGTH} caractères`),

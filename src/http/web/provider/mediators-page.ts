@@ -8,10 +8,10 @@ import { loadApplication } from '../../../domains/providers/repository.js';
 import { html } from '../../../lib/html.js';
 import { PROVIDER, PROVIDER_ADMIN } from '../../access.js';
 import { redirectAfterPost } from '../../request-context.js';
-import { csrfField, notice, textField } from '../../views/forms.js';
+import { csrfField, notice, textField, textareaField } from '../../views/forms.js';
 import { sendFormPage, parseForm, type FormState } from '../page.js';
 import { MEDIATOR_STATUS_LABELS } from './labels.js';
-import { ADMIN_ONLY_NOTE, NOT_EDITABLE_NOTE, applicant, doneMessage, formErrorsOf, radiosField, textareaField } from './shared.js';
+import { ADMIN_ONLY_NOTE, NOT_EDITABLE_NOTE, applicant, doneMessage, formErrorsOf, radiosField } from './shared.js';
 
 const mediatorForm = z.object({
   name: z.string().trim().min(1, 'Saisissez le nom de l’intervenant').max(200, '200 caractères au plus'),

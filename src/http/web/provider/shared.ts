@@ -45,16 +45,6 @@ export const ADMIN_ONLY_NOTE: SafeHtml = html`<p class="hint">Seuls les administ
 /** Shown instead of forms while the operator examines the application, or after a refusal. */
 export const NOT_EDITABLE_NOTE: SafeHtml = html`<div class="notice" role="status"><p>Votre candidature est en cours d’examen ou a été refusée : elle ne peut pas être modifiée en ce moment. Vous pouvez écrire à l’opérateur depuis <a href="/structure/candidature">la page de votre candidature</a>.</p></div>`;
 
-/** A textarea with its label, hint and error (GOV.UK pattern, as the other fields). */
-export function textareaField(input: { name: string; label: string; hint?: string; error?: string | undefined; value?: string | undefined; rows?: number }): SafeHtml {
-  const ids = [input.hint ? `${input.name}-hint` : '', input.error ? `${input.name}-error` : ''].filter(Boolean).join(' ');
-  return html`<div class="field${input.error ? ' field-error' : ''}">
-  <label for="${input.name}">${input.label}</label>
-  ${input.hint ? html`<p class="hint" id="${input.name}-hint">${input.hint}</p>` : ''}
-  ${input.error ? html`<p class="error-message" id="${input.name}-error"><span class="visually-hidden">Erreur : </span>${input.error}</p>` : ''}
-  <textarea id="${input.name}" name="${input.name}" rows="${input.rows ?? 5}"${ids ? html` aria-describedby="${ids}"` : ''}${input.error ? html` aria-invalid="true"` : ''}>${input.value ?? ''}</textarea>
-</div>`;
-}
 
 /** Radio buttons in a fieldset whose legend is the question. */
 export function radiosField(input: {
