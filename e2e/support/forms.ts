@@ -1,16 +1,23 @@
-import type { Page, Response } from 'playwright-core';
+import type { Locator, Page, Response } from 'playwright-core';
 import { expect } from 'vitest';
-import { expectNoAxeViolations, goto, submit } from './browser.js';
+import { expectNoAxeViolations, goto, mainText, submit } from './browser.js';
 
 /**
  * Helpers of the longer journeys: each one that lands on a page checks it with axe-core, so that
  * no page of a journey escapes the check; fields are reached by their label, legend or role.
  */
 
+/** Expects the status of the page now shown; when it differs, the message holds the page's text. */
+async function expectStatus(page: Page, response: Response, status: number, what: string): Promise<void> {
+  if (response.status() === status) return;
+  const text = await mainText(page).catch(() => '(no main element)');
+  expect(response.status(), `${what}, now at ${page.url()}, shows:\n${text}`).toBe(status);
+}
+
 /** Opens an address, expects the given status, and checks the page with axe-core. */
 export async function visit(page: Page, url: string, status = 200): Promise<Response> {
   const response = await goto(page, url);
-  expect(response.status(), `GET ${url}`).toBe(status);
+  await expectStatus(page, response, status, `GET ${url}`);
   await expectNoAxeViolations(page);
   return response;
 }
@@ -18,16 +25,20 @@ export async function visit(page: Page, url: string, status = 200): Promise<Resp
 /** Clicks a submit button, expects the status of the page that results, and checks it with axe-core. */
 export async function send(page: Page, buttonName: string, status = 200): Promise<Response> {
   const response = await submit(page, buttonName);
-  expect(response.status(), `« ${buttonName} » on ${page.url()}`).toBe(status);
+  await expectStatus(page, response, status, `« ${buttonName} »`);
   await expectNoAxeViolations(page);
   return response;
 }
 
-/** Follows a link (by its accessible name), and checks the page it leads to with axe-core. */
-export async function follow(page: Page, linkName: string | RegExp): Promise<Response> {
-  const [response] = await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: linkName, exact: typeof linkName === 'string' }).click()]);
+/**
+ * Follows a link (by its accessible name, within `scope`, by default the whole page), and checks
+ * the page it leads to with axe-core.
+ */
+export async function follow(page: Page, linkName: string | RegExp, scope: Page | Locator = page): Promise<Response> {
+  const link = scope.getByRole('link', { name: linkName, exact: typeof linkName === 'string' });
+  const [response] = await Promise.all([page.waitForNavigation(), link.click()]);
   if (!response) throw new Error(`the link « ${String(linkName)} » loaded no page`);
-  expect(response.status(), `link « ${String(linkName)} »`).toBe(200);
+  await expectStatus(page, response, 200, `link « ${String(linkName)} »`);
   await expectNoAxeViolations(page);
   return response;
 }
