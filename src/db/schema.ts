@@ -156,6 +156,8 @@ export interface PlacesTable {
   booking_url: string | null;
   source_accepts_pass: boolean;
   status: PlaceStatus;
+  /** Kept by a trigger on catalogue_entries (migration 0003). */
+  has_active_service: Generated<boolean>;
   import_hash: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;

@@ -112,3 +112,30 @@ create index places_published_insee_idx on places (insee_code text_pattern_ops) 
 create index places_published_postcode_idx on places (postcode) where status = 'published';
 create index places_published_name_idx on places (name, id) where status = 'published';
 create index catalogue_entries_place_active_idx on catalogue_entries (place_id) where active;
+
+-- Whether a place has at least one active service, kept by the database itself whoever writes the
+-- catalogue: the public search filters on it without an EXISTS over the catalogue for every place.
+alter table places add column has_active_service boolean not null default false;
+
+create function refresh_place_active_service() returns trigger
+language plpgsql as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') then
+    update places set has_active_service = exists (
+      select 1 from catalogue_entries c where c.place_id = old.place_id and c.active
+    ) where id = old.place_id;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    update places set has_active_service = exists (
+      select 1 from catalogue_entries c where c.place_id = new.place_id and c.active
+    ) where id = new.place_id;
+  end if;
+  return null;
+end;
+$$;
+
+create trigger catalogue_entries_active_service
+  after insert or update or delete on catalogue_entries
+  for each row execute function refresh_place_active_service();
+
+create index places_searchable_name_idx on places (name, id) where status = 'published' and has_active_service;

@@ -118,6 +118,8 @@ function locationCondition(location: SearchLocation, centre = false): RawBuilder
 }
 
 function serviceCondition(search: PlaceSearch): RawBuilder<unknown> {
+  // Without a filter on the services, the flag kept by the database answers (no EXISTS per place).
+  if (!search.serviceCode && !search.deliveryMode && !search.level) return sql`p.has_active_service`;
   const conditions: RawBuilder<unknown>[] = [sql`c.place_id = p.id`, sql`c.active`];
   if (search.serviceCode) conditions.push(sql`c.service_code = ${search.serviceCode}`);
   if (search.deliveryMode) conditions.push(sql`${search.deliveryMode} = any(c.delivery_modes)`);
