@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, onPostgres, type TestContext } from '../support/context.js';
 
@@ -10,11 +11,10 @@ afterAll(() => t.close());
 describe(`places.has_active_service on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
   it('follows the catalogue, whoever writes it: insert, pause, resume, delete', async () => {
     const now = t.ctx.clock.now();
-    const place = await t.ctx.db
-      .insertInto('places')
-      .values({ source: 'passnum', source_id: 'flag-1', name: 'Lieu', address: '1 rue', postcode: '33000', commune: 'Bordeaux', latitude: 44.8, longitude: -0.57, status: 'draft', created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    // The other columns keep their defaults (empty lists).
+    const inserted = await sql<{ id: string }>`insert into places (source, source_id, name, address, postcode, commune, latitude, longitude, created_at, updated_at)
+      values ('passnum', 'flag-1', 'Lieu', '1 rue', '33000', 'Bordeaux', 44.8, -0.57, ${now}, ${now}) returning id`.execute(t.ctx.db);
+    const place = inserted.rows[0]!;
     const flag = async () => (await t.ctx.db.selectFrom('places').select('has_active_service').where('id', '=', place.id).executeTakeFirstOrThrow()).has_active_service;
     expect(await flag()).toBe(false);
     const entry = (code: string) => ({
