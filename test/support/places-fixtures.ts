@@ -1,3 +1,4 @@
+import { EMPTY_PLACE_LISTS } from './place-rows.js';
 import type { AppContext } from '../../src/app-context.js';
 import type { ApplicationStatus, MediatorStatus } from '../../src/db/schema.js';
 import type { Actor } from '../../src/domains/actor.js';
@@ -88,20 +89,8 @@ export async function insertImportedPlace(ctx: AppContext, overrides: { name?: s
       insee_code: overrides.inseeCode === undefined ? '33063' : overrides.inseeCode,
       latitude: overrides.latitude ?? 44.86,
       longitude: overrides.longitude ?? -0.57,
-      typologies: [],
-      phones: [],
-      emails: [],
-      websites: [],
-      standard_services: [],
-      publics: [],
-      specific_support: [],
-      fees: [],
-      national_programmes: [],
-      trainings_labels: [],
-      access_modes: [],
-      support_modes: [],
+      ...EMPTY_PLACE_LISTS,
       source_accepts_pass: true,
-      itinerant: false,
       status: 'draft',
       created_at: now,
       updated_at: now,

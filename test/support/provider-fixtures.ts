@@ -1,3 +1,4 @@
+import { EMPTY_PLACE_LISTS } from './place-rows.js';
 import { SYSTEM_ACTOR } from '../../src/domains/actor.js';
 import type { AppContext } from '../../src/app-context.js';
 import { insertMembership } from '../../src/domains/accounts/repository.js';
@@ -89,19 +90,7 @@ export async function addPlaceWithService(ctx: AppContext, providerId: string) {
       insee_code: '33063',
       latitude: 44.84,
       longitude: -0.58,
-      typologies: [],
-      phones: [],
-      emails: [],
-      websites: [],
-      itinerant: false,
-      standard_services: [],
-      publics: [],
-      specific_support: [],
-      fees: [],
-      national_programmes: [],
-      trainings_labels: [],
-      access_modes: [],
-      support_modes: [],
+      ...EMPTY_PLACE_LISTS,
       source_accepts_pass: false,
       status: 'draft',
       created_at: now,

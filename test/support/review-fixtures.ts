@@ -2,6 +2,7 @@
  * Providers and their applications, inserted with SQL as the applicant's pages would leave them,
  * for the tests of the operator's review (independent of the sign-up code).
  */
+import { EMPTY_PLACE_LISTS } from './place-rows.js';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../src/app-context.js';
 import type { ApplicationStatus, LegalForm } from '../../src/db/schema.js';
@@ -83,19 +84,8 @@ export async function addPlace(ctx: AppContext, providerId: string, input: { nam
       latitude: 44.84,
       longitude: -0.58,
       status: input.status ?? 'draft',
+      ...EMPTY_PLACE_LISTS,
       typologies: ['EPN'],
-      phones: [],
-      emails: [],
-      websites: [],
-      standard_services: [],
-      publics: [],
-      specific_support: [],
-      fees: [],
-      national_programmes: [],
-      trainings_labels: [],
-      access_modes: [],
-      support_modes: [],
-      itinerant: false,
       source_accepts_pass: false,
       created_at: now,
       updated_at: now,
