@@ -34,6 +34,17 @@ export interface Config {
   mapTilesUrl: string;
   /** Credit shown on the map, as required by the tile provider. */
   mapTilesAttribution: string;
+  /**
+   * The secret voucher codes are hashed and sealed with (PASSNUM_VOUCHER_SECRET, base64, ≥ 32
+   * bytes); unset, a file `voucher-secret` in the data directory (domains/vouchers/codes.ts).
+   */
+  voucherSecret: Buffer | undefined;
+  /** Refused redemptions per place or per client in 10 minutes before further attempts are refused. */
+  redemptionFailuresMax: number;
+  /** Code checks on the holder's page (/mon-pass) per network origin and hour. */
+  holderLookupsMax: number;
+  /** Who runs this installation, as printed on order forms and invoices. */
+  platform: { name: string; address: string; siret: string; email: string };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,6 +72,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: integer(env.PASSNUM_TRUST_PROXY, 0, 'PASSNUM_TRUST_PROXY'),
     mapTilesUrl: tilesUrl(env.PASSNUM_MAP_TILES_URL || 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
     mapTilesAttribution: env.PASSNUM_MAP_TILES_ATTRIBUTION || '© les contributeurs d’OpenStreetMap',
+    voucherSecret: voucherSecret(env.PASSNUM_VOUCHER_SECRET),
+    redemptionFailuresMax: integer(env.PASSNUM_REDEMPTION_FAILURES_MAX, 20, 'PASSNUM_REDEMPTION_FAILURES_MAX'),
+    holderLookupsMax: integer(env.PASSNUM_HOLDER_LOOKUPS_MAX, 30, 'PASSNUM_HOLDER_LOOKUPS_MAX'),
+    platform: {
+      name: env.PASSNUM_PLATFORM_NAME || 'passnum (instance de démonstration)',
+      address: env.PASSNUM_PLATFORM_ADDRESS || 'Adresse à configurer (PASSNUM_PLATFORM_ADDRESS)',
+      siret: env.PASSNUM_PLATFORM_SIRET || '00000000000000',
+      email: env.PASSNUM_PLATFORM_EMAIL || 'contact@passnum.localhost',
+    },
   };
 }
 
@@ -73,6 +93,13 @@ function integer(value: string | undefined, fallback: number, name: string): num
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} doit être un entier positif (reçu « ${value} »)`);
   return parsed;
+}
+
+function voucherSecret(value: string | undefined): Buffer | undefined {
+  if (!value) return undefined;
+  const secret = Buffer.from(value, 'base64');
+  if (secret.length < 32) throw new Error('PASSNUM_VOUCHER_SECRET doit contenir au moins 32 octets encodés en base64 (openssl rand -base64 32)');
+  return secret;
 }
 
 function tilesUrl(value: string): string {

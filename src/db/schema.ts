@@ -269,6 +269,126 @@ export interface CatalogueEntriesTable {
   updated_at: Timestamp;
 }
 
+export interface DocumentCountersTable {
+  series: string;
+  year: number;
+  last_number: number;
+}
+
+export interface FunderDistributorsTable {
+  funder_id: string;
+  distributor_id: string;
+  created_at: Timestamp;
+}
+
+export type FundingMode = 'prepaid' | 'billed_on_use';
+export type VoucherActivation = 'on_hand_out' | 'on_issue';
+/** draft → confirmed → committed (paid or engaged) → issued; draft or confirmed → cancelled. */
+export type OrderStatus = 'draft' | 'confirmed' | 'committed' | 'issued' | 'cancelled';
+export type PublicAge = 'under_26' | '26_59' | '60_74' | '75_plus';
+export type PublicSituation = 'job_seeker' | 'minimum_income' | 'retired' | 'student' | 'employed' | 'disability' | 'other';
+export type BookletCancelReason = 'lost' | 'stolen' | 'damaged' | 'other';
+
+export interface OrdersTable {
+  id: Generated<string>;
+  number: Generated<number>;
+  funder_id: string;
+  label: string | null;
+  booklet_count: number;
+  vouchers_per_booklet: 5 | 10;
+  face_value_cents: number;
+  funding_mode: FundingMode;
+  territory: string[];
+  service_levels: number[];
+  service_codes: string[];
+  place_types: string[];
+  /** 'YYYY-MM-DD', a Europe/Paris day. */
+  valid_from: string;
+  valid_until: string;
+  holder_share_allowed: boolean;
+  delivery_modes: DeliveryMode[];
+  activation: VoucherActivation;
+  status: OrderStatus;
+  invoice_number: string | null;
+  commitment_reference: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  committed_at: Timestamp | null;
+  issued_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+}
+
+export interface BookletsTable {
+  id: Generated<string>;
+  order_id: string;
+  number: number;
+  position: number;
+  distributor_id: string | null;
+  allocated_at: Timestamp | null;
+  handed_out_at: Timestamp | null;
+  handed_out_by: string | null;
+  public_age: PublicAge | null;
+  public_situation: PublicSituation | null;
+  cancelled_at: Timestamp | null;
+  cancel_reason: BookletCancelReason | null;
+  cancelled_by: string | null;
+}
+
+export interface VouchersTable {
+  id: Generated<string>;
+  order_id: string;
+  booklet_id: string;
+  position: number;
+  code_hash: Buffer;
+  code_sealed: Buffer;
+  face_value_cents: number;
+  redemption_id: string | null;
+  redeemed_at: Timestamp | null;
+}
+
+export interface RedemptionsTable {
+  id: Generated<string>;
+  provider_id: string;
+  place_id: string;
+  catalogue_entry_id: string;
+  referential_version: number;
+  service_code: string;
+  /** 'YYYY-MM-DD', a Europe/Paris day. */
+  service_date: string;
+  delivery_mode: DeliveryMode;
+  price_cents: number;
+  vouchers_cents: number;
+  holder_share_cents: number;
+  voucher_count: number;
+  mediator_id: string | null;
+  public_age: PublicAge | null;
+  public_situation: PublicSituation | null;
+  recorded_by_user: string | null;
+  recorded_by_token: string | null;
+  created_at: Timestamp;
+}
+
+export interface RedemptionRefusalsTable {
+  id: Generated<string>;
+  provider_id: string;
+  place_id: string | null;
+  voucher_id: string | null;
+  reason: string;
+  recorded_by_user: string | null;
+  recorded_by_token: string | null;
+  created_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  token_id: string;
+  key: string;
+  request_hash: Buffer;
+  outcome: unknown;
+  created_at: Timestamp;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -297,5 +417,13 @@ export interface DB {
   mediators: MediatorsTable;
   application_messages: ApplicationMessagesTable;
   catalogue_entries: CatalogueEntriesTable;
+  document_counters: DocumentCountersTable;
+  funder_distributors: FunderDistributorsTable;
+  orders: OrdersTable;
+  booklets: BookletsTable;
+  vouchers: VouchersTable;
+  redemptions: RedemptionsTable;
+  redemption_refusals: RedemptionRefusalsTable;
+  idempotency_keys: IdempotencyKeysTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -70,8 +70,15 @@ export async function openTestDatabase(): Promise<{ database: Database; url?: st
   };
 }
 
+/** Fixed so that tests can compute hashes; never a real installation's secret. */
+export const TEST_VOUCHER_SECRET = Buffer.alloc(32, 7);
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...readConfig({ PASSNUM_DATA_DIR: '/nonexistent-test-dir', PASSNUM_PUBLIC_URL: 'http://passnum.test' }), logLevel: 'info', ...overrides };
+  return { ...readConfig({ PASSNUM_DATA_DIR: '/nonexistent-test-dir', PASSNUM_PUBLIC_URL: 'http://passnum.test' }),
+    logLevel: 'info',
+    voucherSecret: TEST_VOUCHER_SECRET,
+    ...overrides,
+  };
 }
 
 export async function createTestContext(config: Partial<Config> = {}): Promise<TestContext> {
