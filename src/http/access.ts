@@ -22,6 +22,9 @@ export const OPERATOR: Access = { kind: 'person', organisationKinds: ['operator'
 export const OPERATOR_ADMIN: Access = { kind: 'person', organisationKinds: ['operator'], role: 'admin' };
 export const PROVIDER: Access = { kind: 'person', organisationKinds: ['provider'] };
 export const PROVIDER_ADMIN: Access = { kind: 'person', organisationKinds: ['provider'], role: 'admin' };
+export const FUNDER: Access = { kind: 'person', organisationKinds: ['funder'] };
+export const FUNDER_ADMIN: Access = { kind: 'person', organisationKinds: ['funder'], role: 'admin' };
+export const DISTRIBUTOR: Access = { kind: 'person', organisationKinds: ['distributor'] };
 
 export type Decision = 'allowed' | 'unauthenticated' | 'forbidden';
 

@@ -34,6 +34,12 @@ import { referentialPage } from './web/public/referential-page.js';
 import { publicRoutes } from './web/public/routes.js';
 import { placesRoutes } from './web/places/routes.js';
 import { providerPlacesRoutes } from './web/provider-places/routes.js';
+import { redemptionsApi } from './api/redemptions.js';
+import { distributorRoutes } from './web/distributor/routes.js';
+import { funderRoutes } from './web/funder/routes.js';
+import { holderRoutes } from './web/holder/routes.js';
+import { operatorOrderRoutes } from './web/operator/orders.js';
+import { redemptionRoutes } from './web/redemption/routes.js';
 
 const ASSETS = {
   'passnum.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/passnum.css', import.meta.url)) },
@@ -181,6 +187,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   providerRoutes(app, ctx);
   providerPlacesRoutes(app, ctx);
   placesRoutes(app, ctx);
+  funderRoutes(app, ctx);
+  distributorRoutes(app, ctx);
+  operatorOrderRoutes(app, ctx);
+  redemptionRoutes(app, ctx);
+  holderRoutes(app, ctx);
   // Only the provider's document upload takes multipart: its parser exists in this scope alone,
   // so any other route answers 415 to a multipart body.
   await app.register(async (scope) => {
@@ -192,6 +203,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   openDataApi(app, ctx);
   placesSearchApi(app, ctx);
   referentialApi(app, ctx);
+  redemptionsApi(app, ctx);
 
   app.setNotFoundHandler((request, reply) =>
     isApiRequest(request) ? sendProblem(request, reply, 'not_found') : sendErrorPage(request, reply, 'not_found'),

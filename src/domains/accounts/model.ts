@@ -23,7 +23,7 @@ export function passwordProblem(password: string): DomainErrorCode | null {
 }
 
 /** What a machine client may do. Later domains add their scopes here. */
-export const API_SCOPES = ['organisation:read', 'members:read', 'members:write', 'audit:read'] as const;
+export const API_SCOPES = ['organisation:read', 'members:read', 'members:write', 'audit:read', 'redemptions:write'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** Some scopes only make sense for some kinds of organisation. */
@@ -32,6 +32,7 @@ const SCOPE_KINDS: Record<ApiScope, readonly OrganisationKind[]> = {
   'members:read': ORGANISATION_KINDS,
   'members:write': ORGANISATION_KINDS,
   'audit:read': ['operator'],
+  'redemptions:write': ['provider'],
 };
 
 export function scopesFor(kind: OrganisationKind): ApiScope[] {

@@ -41,8 +41,18 @@ function navigation(session: SessionView | undefined): NavLink[] {
       { href: '/operateur/journal', label: 'Journal d’audit' },
     );
   }
-  if (current.organisationKind === 'provider') links.push({ href: '/structure/candidature', label: 'Ma candidature' });
-  if (current.organisationKind === 'provider') links.push({ href: '/structure/lieux', label: 'Lieux et services' });
+  if (current.organisationKind === 'operator') links.push({ href: '/operateur/commandes', label: 'Commandes' });
+  if (current.organisationKind === 'funder') {
+    links.push({ href: '/financeur/commandes', label: 'Commandes' }, { href: '/financeur/distributeurs', label: 'Distributeurs' });
+  }
+  if (current.organisationKind === 'distributor') links.push({ href: '/distributeur/carnets', label: 'Carnets' });
+  if (current.organisationKind === 'provider') {
+    links.push(
+      { href: '/structure/encaisser', label: 'Encaisser des chèques' },
+      { href: '/structure/candidature', label: 'Ma candidature' },
+      { href: '/structure/lieux', label: 'Lieux et services' },
+    );
+  }
   return links;
 }
 

@@ -49,6 +49,7 @@ const SCOPE_LABELS: Record<ApiScope, string> = {
   'members:read': 'Lire la liste de l’équipe',
   'members:write': 'Inviter des personnes dans l’équipe',
   'audit:read': 'Lire le journal d’audit (opérateur)',
+  'redemptions:write': 'Encaisser des chèques (caisse ou logiciel du lieu)',
 };
 
 export function organisationRoutes(app: FastifyInstance, ctx: AppContext) {
