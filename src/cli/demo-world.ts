@@ -21,6 +21,7 @@ import { insertMembership, insertOrganisation, insertUser } from '../domains/acc
 import { SYSTEM_ACTOR } from '../domains/actor.js';
 import { recordAuditEvent } from '../domains/audit/record-audit-event.js';
 import type { MemberRole, OrganisationKind } from '../db/schema.js';
+import { loadDemoVouchers, writeDemoVouchersFile } from './demo-vouchers.js';
 
 /** Known to everyone who reads the README: the demo world is for trying passnum, never for real data. */
 export const DEMO_PASSWORD = 'passnum-demo-2026';
@@ -69,15 +70,23 @@ async function importRealPlaces(ctx: AppContext): Promise<number> {
 }
 
 /** Loads the demo world: one organisation of each kind, one account per role, real imported places. */
-export async function loadDemoWorld(appCtx: AppContext): Promise<DemoLogin[]> {
+export interface DemoWorld {
+  logins: DemoLogin[];
+  /** Where the codes of the demo vouchers were written. */
+  vouchersFile: string;
+}
+
+export async function loadDemoWorld(appCtx: AppContext): Promise<DemoWorld> {
   // The demo's own mails (invitations, decisions) would only be noise: none is sent.
   const ctx: AppContext = { ...appCtx, mailer: { send: async () => undefined } };
   const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const ids = new Map<string, string>();
+  const users = new Map<string, string>();
   await ctx.db.transaction().execute(async (trx) => {
-    const ids = new Map<string, string>();
     for (const org of ORGANISATIONS) ids.set(org.key, (await insertOrganisation(trx, { kind: org.kind, name: org.name })).id);
     for (const person of PEOPLE) {
       const user = await insertUser(trx, { email: person.email, displayName: person.name, passwordHash });
+      users.set(person.memberships[0]![0], user.id);
       for (const [key, role] of person.memberships) await insertMembership(trx, { userId: user.id, organisationId: ids.get(key)!, role });
     }
     await recordAuditEvent(trx, SYSTEM_ACTOR, ctx.clock.now(), {
@@ -88,12 +97,17 @@ export async function loadDemoWorld(appCtx: AppContext): Promise<DemoLogin[]> {
     });
   });
   await importRealPlaces(ctx);
-  await qualifiedDemoProvider(ctx);
-  return [
-    ...PEOPLE.map((p) => ({ email: p.email, role: p.role })),
-    { email: 'lieu@demo.passnum.fr', role: 'lieu de médiation qualifié (admin)' },
-    { email: 'mediatrice@demo.passnum.fr', role: 'lieu de médiation qualifié (membre)' },
-  ];
+  const provider = await qualifiedDemoProvider(ctx);
+  const actor = (key: string) => ({ userId: users.get(key)!, organisationId: ids.get(key)!, apiTokenId: null });
+  const vouchers = await loadDemoVouchers(ctx, { funder: actor('funder'), distributor: actor('distributor'), operator: actor('operator'), provider });
+  return {
+    logins: [
+      ...PEOPLE.map((p) => ({ email: p.email, role: p.role })),
+      { email: 'lieu@demo.passnum.fr', role: 'lieu de médiation qualifié (admin)' },
+      { email: 'mediatrice@demo.passnum.fr', role: 'lieu de médiation qualifié (membre)' },
+    ],
+    vouchersFile: await writeDemoVouchersFile(ctx.config.dataDir, vouchers),
+  };
 }
 
 /** A tiny valid PDF, to stand for the documents of the demo application. */
@@ -116,7 +130,7 @@ function bestEligibilityAnswers(): Record<string, string> {
  * questionnaire, charter, documents, mediators, a place in Bordeaux with its catalogue, submission,
  * then qualification by the demo operator. Its place is public on /lieux (postcode 33000).
  */
-async function qualifiedDemoProvider(ctx: AppContext): Promise<void> {
+async function qualifiedDemoProvider(ctx: AppContext): Promise<{ organisationId: string; userId: string; placeId: string }> {
   const { userId, organisationId } = await signUpProvider(ctx, {
     organisationName: 'Association Les Clés du numérique (démo)',
     legalForm: 'association',
@@ -196,13 +210,15 @@ async function qualifiedDemoProvider(ctx: AppContext): Promise<void> {
     decision: 'qualify',
     message: 'Bienvenue parmi les lieux qualifiés du pass numérique.',
   });
+  return { organisationId, userId, placeId: place.id };
 }
 
-export function formatDemoLogins(logins: DemoLogin[], baseUrl: string): string {
+export function formatDemoLogins(world: DemoWorld, baseUrl: string): string {
   return [
     '',
     `Monde de démonstration chargé. Connectez-vous sur ${baseUrl}/connexion avec le mot de passe « ${DEMO_PASSWORD} » :`,
-    ...logins.map((l) => `  ${l.email.padEnd(32)} ${l.role}`),
+    ...world.logins.map((l) => `  ${l.email.padEnd(32)} ${l.role}`),
+    `Des chèques de démonstration dans chaque état, à essayer sur ${baseUrl}/mon-pass : ${world.vouchersFile}`,
     '',
   ].join('\n');
 }
