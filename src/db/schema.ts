@@ -389,6 +389,50 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+export interface LedgerAccountsTable {
+  id: string;
+  key: string;
+  kind: string;
+  organisation_id: string | null;
+  order_id: string | null;
+  territory: string | null;
+  chart_number: string;
+  label: string;
+  balance_cents: Generated<number>;
+  created_at: Timestamp;
+}
+
+export type Journal = 'VT' | 'EN' | 'RE' | 'BQ' | 'OD';
+
+export interface JournalEntriesTable {
+  seq: number;
+  journal: Journal;
+  kind: string;
+  label: string;
+  /** 'YYYY-MM-DD', a Europe/Paris day. */
+  booked_on: string;
+  piece_ref: string;
+  order_id: string | null;
+  redemption_id: string | null;
+  corrects_seq: number | null;
+  hash: Buffer;
+  created_at: Timestamp;
+}
+
+export interface PostingsTable {
+  entry_seq: number;
+  line: number;
+  account_id: string;
+  amount_cents: number;
+  balance_after_cents: Generated<number>;
+}
+
+export interface LedgerHeadTable {
+  id: boolean;
+  last_seq: number;
+  last_hash: Buffer;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -425,5 +469,9 @@ export interface DB {
   redemptions: RedemptionsTable;
   redemption_refusals: RedemptionRefusalsTable;
   idempotency_keys: IdempotencyKeysTable;
+  ledger_accounts: LedgerAccountsTable;
+  journal_entries: JournalEntriesTable;
+  postings: PostingsTable;
+  ledger_head: LedgerHeadTable;
   schema_migrations: SchemaMigrationsTable;
 }
