@@ -17,8 +17,8 @@ export interface Code128 {
   readonly modules: number;
 }
 
-export const CODE128_QUIET_MODULES = 10;
-export const QR_QUIET_MODULES = 4;
+const CODE128_QUIET_MODULES = 10;
+const QR_QUIET_MODULES = 4;
 
 export function encodeCode128(text: string): Code128 {
   const [symbol] = bwipjs.raw({ bcid: 'code128', text });

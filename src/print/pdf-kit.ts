@@ -6,28 +6,29 @@ import PDFDocument from 'pdfkit';
  */
 
 export const A4 = { width: 595.28, height: 841.89 } as const;
-export const MM = 72 / 25.4;
 
 /** The 14 standard PDF fonts need no embedding; Helvetica and Courier cover French through WinAnsi. */
 export const FONT = { regular: 'Helvetica', bold: 'Helvetica-Bold', oblique: 'Helvetica-Oblique', mono: 'Courier-Bold' } as const;
 
-export const INK = '#000000';
 export const MUTED = '#444444';
 export const RULE = '#999999';
 
 export type Pdf = PDFKit.PDFDocument;
 
-export function createA4Document(info: { title: string; subject?: string; author?: string }): Pdf {
+/** `bufferPages` keeps every page until the end (to number them): only for short documents. */
+export function createA4Document(info: { title: string; subject?: string; author?: string }, bufferPages = false): Pdf {
   return new PDFDocument({
     size: 'A4',
+    bufferPages,
     margin: 0,
     autoFirstPage: false,
     compress: true,
     lang: 'fr-FR',
     info: {
-      Title: pdfText(info.title),
-      ...(info.subject === undefined ? {} : { Subject: pdfText(info.subject) }),
-      ...(info.author === undefined ? {} : { Author: pdfText(info.author) }),
+      // Metadata strings are written in UTF-16: any character goes.
+      Title: info.title,
+      ...(info.subject === undefined ? {} : { Subject: info.subject }),
+      ...(info.author === undefined ? {} : { Author: info.author }),
       Creator: 'passnum',
     },
   });
@@ -43,6 +44,13 @@ const REPLACEMENTS: Record<string, string> = {
   '\u202f': '\u00a0', // narrow no-break space (French typography before « : ; ! ? »)
   '\u2007': '\u00a0',
   '\u2010': '-',
+  '\u2012': '–',
+  '\u2015': '—',
+  Ł: 'L',
+  ł: 'l',
+  Đ: 'D',
+  đ: 'd',
+  ı: 'i',
   '\u2011': '-',
   '\u2212': '-',
   '\u2032': "'",
@@ -109,10 +117,18 @@ export function line(doc: Pdf, text: string, x: number, y: number, font: string,
 export function fit(doc: Pdf, text: string, font: string, size: number, width: number): string {
   doc.font(font).fontSize(size);
   const safe = pdfText(text);
-  if (doc.widthOfString(safe) <= width) return safe;
-  let cut = safe.length;
-  while (cut > 1 && doc.widthOfString(`${safe.slice(0, cut).trimEnd()}…`) > width) cut--;
-  return `${safe.slice(0, cut).trimEnd()}…`;
+  // No glyph of the fonts used is narrower than 0.18 of the type size (Helvetica's quotesingle is 0.191):
+  // beyond that many characters, no need to measure.
+  const most = Math.ceil(width / (size * 0.18));
+  if (safe.length <= most && doc.widthOfString(safe) <= width) return safe;
+  let low = 0;
+  let high = Math.min(safe.length, most);
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (doc.widthOfString(`${safe.slice(0, middle).trimEnd()}…`) <= width) low = middle;
+    else high = middle - 1;
+  }
+  return `${safe.slice(0, low).trimEnd()}…`;
 }
 
 /** Draws a paragraph wrapped to `width`; returns the y below it. */

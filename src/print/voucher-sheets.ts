@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import { formatVoucherCode } from '../domains/vouchers/codes.js';
 import { formatLongDate } from '../lib/paris-dates.js';
 import { code128Width, drawCode128, drawMatrix, encodeCode128, encodeQr, matrixWidth } from './barcodes.js';
-import { A4, createA4Document, fit, FONT, formatFaceValue, line, MUTED, paragraph, pdfText, RULE, type Pdf } from './pdf-kit.js';
+import { A4, createA4Document, fit, FONT, formatFaceValue, heightOfParagraph, line, MUTED, paragraph, pdfText, RULE, type Pdf } from './pdf-kit.js';
 import type { PrintableBooklet, PrintableOrder, PrintableVoucher } from './printable.js';
 
 /**
@@ -34,13 +34,16 @@ const QR_BOX = matrixWidth(25, QR_MODULE);
 /** Where the stub's text must stop so as to leave the QR code its quiet zone. */
 const STUB_TEXT_RIGHT = STUB_WIDTH - STUB_PAD - QR_BOX - 6;
 
+/** Where the stubs lie on a page of vouchers, in points from the top (for cutting, and for the tests that crop them). */
+export const STUB_LAYOUT = { perPage: STUBS_PER_PAGE, top: STUBS_TOP, height: STUB_HEIGHT } as const;
+
 /** Beyond this many bytes waiting in pdfkit, the next booklet waits for `out` to drain. */
 const HIGH_WATER_BYTES = 1 << 20;
 
 /**
- * Writes the order's vouchers as an A4 PDF into `out`, then ends it. Resolves once `out` has
- * finished; rejects if the booklets cannot be read or `out` fails (the document is then left
- * unfinished: the caller discards `out`).
+ * Writes the order's vouchers as an A4 PDF into `out`, then ends it (process.stdout excepted).
+ * Resolves once `out` has taken the whole document; rejects if the booklets cannot be read or
+ * `out` fails, leaving the document unfinished: the caller discards `out`.
  */
 export async function renderVoucherSheets(order: PrintableOrder, out: NodeJS.WritableStream): Promise<void> {
   const doc = createA4Document({
@@ -48,22 +51,24 @@ export async function renderVoucherSheets(order: PrintableOrder, out: NodeJS.Wri
     subject: `${order.bookletCount} carnets de ${order.vouchersPerBooklet} chèques`,
     author: order.funderName,
   });
-  const ended = finished(out);
-  // Observed below; without this, an early failure of `out` would be reported as unhandled.
-  ended.catch(() => undefined);
-  let docError: unknown;
-  doc.on('error', (error: unknown) => (docError ??= error));
+  const state: OutputState = { failure: undefined, closed: false };
+  const closed = finished(out).then(
+    () => void (state.closed = true),
+    (error: unknown) => void (state.failure ??= error),
+  );
+  doc.on('error', (error: unknown) => void (state.failure ??= error));
+  const stdio = out === process.stdout || out === process.stderr;
+  const docEnded = stdio ? once(doc, 'end') : undefined;
   doc.pipe(out);
 
-  const texts = sheetTexts(doc, order);
-  let booklets = 0;
   try {
+    const texts = sheetTexts(doc, order);
+    let booklets = 0;
     for await (const booklet of order.booklets) {
       drawCover(doc, order, texts, booklet);
       drawVoucherPages(doc, texts, booklet);
       booklets++;
-      if (docError !== undefined) throw docError;
-      await leaveRoom(doc, out, ended);
+      await leaveRoom(doc, out, state, closed);
     }
     if (booklets === 0) {
       doc.addPage();
@@ -74,29 +79,45 @@ export async function renderVoucherSheets(order: PrintableOrder, out: NodeJS.Wri
     throw error;
   }
   doc.end();
-  await ended;
-  if (docError !== undefined) throw docError;
+  await (docEnded ?? closed);
+  if (state.failure !== undefined) throw state.failure;
 }
 
-/** Lets `out` take what pdfkit produced; waits while it is full. */
-async function leaveRoom(doc: Pdf, out: NodeJS.WritableStream, ended: Promise<void>): Promise<void> {
+interface OutputState {
+  failure: unknown;
+  /** `out` finished, or was closed by someone else. */
+  closed: boolean;
+}
+
+/** Lets `out` take what pdfkit produced, and waits while it is full. */
+async function leaveRoom(doc: Pdf, out: NodeJS.WritableStream, state: OutputState, closed: Promise<void>): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   const writable = out as Partial<{ writableNeedDrain: boolean }>;
-  while (doc.readableLength > HIGH_WATER_BYTES || writable.writableNeedDrain === true) {
-    if (writable.writableNeedDrain !== true) {
+  for (;;) {
+    if (state.failure !== undefined) throw state.failure;
+    if (state.closed) throw new Error('the destination of the vouchers closed before the end of the document');
+    if (writable.writableNeedDrain === true) {
+      await Promise.race([once(out as NodeJS.EventEmitter, 'drain'), closed]);
+    } else if (doc.readableLength > HIGH_WATER_BYTES) {
+      // `out` drained but the pipe has not resumed yet.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      continue;
+    } else {
+      return;
     }
-    await Promise.race([once(out as NodeJS.EventEmitter, 'drain'), ended]);
   }
 }
 
 /** What every stub and cover of the order repeats, computed once. */
 interface SheetTexts {
   faceValue: string;
+  /** The face value's width on a stub, to align it right. */
+  faceValueWidth: number;
+  lastDay: string;
   validUntil: string;
   validity: string;
   funder: string;
+  /** The type size of the cover's rules and instructions, and the rules as they fit. */
+  coverFit?: { size: number; rules: string[] };
   /** The stub's lines, shortened to fit beside the QR code. */
   stubFunder: string;
   stubWhere: string;
@@ -106,16 +127,29 @@ interface SheetTexts {
 function sheetTexts(doc: Pdf, order: PrintableOrder): SheetTexts {
   const width = STUB_TEXT_RIGHT - STUB_PAD;
   const firstRule = order.rules[0] ?? 'Dans tous les lieux partenaires du pass numérique';
-  const rule = order.rules.length > 1 ? `${firstRule} (conditions complètes sur le carnet)` : firstRule;
+  const faceValue = formatFaceValue(order.faceValueCents);
+  doc.font(FONT.bold).fontSize(30);
   return {
-    faceValue: formatFaceValue(order.faceValueCents),
+    faceValue,
+    faceValueWidth: doc.widthOfString(pdfText(faceValue)),
+    lastDay: formatLongDate(order.validUntil),
     validUntil: `Valable jusqu'au ${formatLongDate(order.validUntil)}`,
     validity: `Valable du ${formatLongDate(order.validFrom)} au ${formatLongDate(order.validUntil)}`,
     funder: pdfText(order.funderName),
     stubFunder: fit(doc, `Financé par ${order.funderName}`, FONT.regular, 9, width),
     stubWhere: fit(doc, `Où l'utiliser, le vérifier : ${order.holderUrl}`, FONT.regular, 8, width),
-    stubRule: fit(doc, rule, FONT.regular, 8, width),
+    stubRule: stubRule(doc, firstRule, order.rules.length > 1, width),
   };
+}
+
+/** The first rule, and when others follow or it is cut, a pointer to the cover that lists them all. */
+function stubRule(doc: Pdf, rule: string, more: boolean, width: number): string {
+  const whole = fit(doc, rule, FONT.regular, 8, width);
+  if (!more && whole === pdfText(rule)) return whole;
+  const pointer = ' (conditions complètes sur le carnet)';
+  if (!whole.endsWith('…') && fit(doc, whole + pointer, FONT.regular, 8, width) === whole + pointer) return whole + pointer;
+  doc.font(FONT.regular).fontSize(8);
+  return fit(doc, rule, FONT.regular, 8, width - doc.widthOfString(pointer)) + pointer;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,26 +180,24 @@ function drawCover(doc: Pdf, order: PrintableOrder, texts: SheetTexts, booklet: 
   line(doc, `Valeur : ${count} × ${texts.faceValue} = ${formatFaceValue(count * order.faceValueCents)}`, COVER_X, y, FONT.bold, 13);
   y = paragraph(doc, texts.validity, COVER_X, y + 20, COVER_WIDTH, FONT.regular, 12);
 
+  // Rules and instructions share what is left above the distributor's note: long rules (a list
+  // of communes) make the type smaller and are shortened. The same for every booklet: measured once.
+  const footY = A4.height - 100;
+  const instructions = holderInstructions(order, texts);
+  texts.coverFit ??= fitCover(doc, order.rules, instructions, footY - 12 - (y + 14 + 18 + 14 + 18));
+  const { size, rules } = texts.coverFit;
+
   y += 14;
   line(doc, "Conditions d'utilisation", COVER_X, y, FONT.bold, 12);
   y += 18;
-  const rules = order.rules.length > 0 ? order.rules : ['Dans tous les lieux de médiation numérique partenaires du pass numérique'];
-  for (const rule of rules) y = bullet(doc, rule, y, 10.5) + 3;
+  for (const rule of rules) y = bullet(doc, rule, y, size) + RULE_GAP;
 
   y += 14;
   line(doc, 'Comment utiliser vos chèques ?', COVER_X, y, FONT.bold, 12);
   y += 18;
-  const instructions = [
-    `Choisissez un lieu de médiation numérique partenaire : la carte des lieux est sur ${order.holderUrl}`,
-    `Présentez-y un ou plusieurs chèques : chacun paie ${texts.faceValue} d'accompagnement au numérique (atelier, aide pour une démarche en ligne, initiation...). Le lieu scanne le chèque.`,
-    `Ne jetez pas ce carnet : les chèques non utilisés restent valables jusqu'au ${formatLongDate(order.validUntil)}.`,
-    `Un chèque ne sert qu'une fois. Son code vaut de l'argent : ne le donnez pas à distance, ne l'envoyez pas en photo. Vous pouvez vérifier un chèque sur ${order.holderUrl}`,
-    "Personne ne vous demandera votre nom pour utiliser ces chèques.",
-  ];
-  for (const instruction of instructions) y = bullet(doc, instruction, y, 10.5) + 4;
+  for (const instruction of instructions) y = bullet(doc, instruction, y, size) + INSTRUCTION_GAP;
 
   // For the distributor, at the foot of the page.
-  const footY = A4.height - 100;
   doc.moveTo(COVER_X, footY).lineTo(right, footY).lineWidth(0.5).stroke(RULE);
   paragraph(
     doc,
@@ -177,13 +209,75 @@ function drawCover(doc: Pdf, order: PrintableOrder, texts: SheetTexts, booklet: 
     9.5,
   );
   doc.fillColor(MUTED);
-  line(doc, `${texts.funder} · commande ${order.orderNumber} · carnet ${booklet.number}`, COVER_X, A4.height - 40, FONT.regular, 8);
+  line(doc, fit(doc, `${texts.funder} · commande ${order.orderNumber} · carnet ${booklet.number}`, FONT.regular, 8, COVER_WIDTH), COVER_X, A4.height - 40, FONT.regular, 8);
   doc.fillColor('#000000');
+}
+
+/** What the holder is told on the cover. Addresses start their own line: pdfkit would otherwise break them after « https:// ». */
+function holderInstructions(order: PrintableOrder, texts: SheetTexts): string[] {
+  return [
+    `Choisissez un lieu de médiation numérique partenaire ; la carte des lieux est sur :\n${order.holderUrl}`,
+    `Présentez-y un ou plusieurs chèques : chacun paie ${texts.faceValue} d'accompagnement au numérique (atelier, aide pour une démarche en ligne, initiation...). Le lieu scanne le chèque.`,
+    `Ne jetez pas ce carnet : les chèques non utilisés restent valables jusqu'au ${texts.lastDay}.`,
+    `Un chèque ne sert qu'une fois. Son code vaut de l'argent : ne le donnez pas à distance, ne l'envoyez pas en photo. Pour vérifier un chèque :\n${order.holderUrl}`,
+    'Personne ne vous demandera votre nom pour utiliser ces chèques.',
+  ];
+}
+
+const BULLET_INDENT = 18;
+const BULLET_WIDTH = COVER_WIDTH - BULLET_INDENT;
+const RULE_GAP = 3;
+const INSTRUCTION_GAP = 4;
+const SHORTENED = ' … (liste complète en ligne)';
+
+function fitCover(doc: Pdf, orderRules: readonly string[], instructions: readonly string[], available: number): { size: number; rules: string[] } {
+  const allRules = orderRules.length > 0 ? orderRules : ['Dans tous les lieux de médiation numérique partenaires du pass numérique'];
+  let rules: string[] = [...allRules];
+  for (const size of [10.5, 9.5, 8.5, 7.5]) {
+    for (const maxLines of [6, 4, 2]) {
+      rules = allRules.map((rule) => shorten(doc, rule, size, maxLines));
+      if (bulletsHeight(doc, rules, size, RULE_GAP) + bulletsHeight(doc, instructions, size, INSTRUCTION_GAP) <= available) return { size, rules };
+    }
+  }
+  // Still too long (dozens of rules): the first ones, as many as fit.
+  const size = 7.5;
+  let room = available - bulletsHeight(doc, instructions, size, INSTRUCTION_GAP);
+  const kept: string[] = [];
+  for (const rule of rules) {
+    room -= bulletsHeight(doc, [rule], size, RULE_GAP);
+    if (room < 0) break;
+    kept.push(rule);
+  }
+  return { size, rules: kept };
+}
+
+/** A rule cut to at most `maxLines` lines, ending with a pointer to the full list. */
+function shorten(doc: Pdf, rule: string, size: number, maxLines: number): string {
+  const lineHeight = heightOfParagraph(doc, 'X', BULLET_WIDTH, FONT.regular, size);
+  const fits = (text: string) => heightOfParagraph(doc, text, BULLET_WIDTH, FONT.regular, size) <= lineHeight * maxLines + 0.5;
+  // No line holds more than this many characters (no glyph is narrower than 0.18 of the type size):
+  // measuring a list of 500 communes in full would take seconds.
+  const most = maxLines * Math.ceil(BULLET_WIDTH / (size * 0.18));
+  if (rule.length <= most && fits(rule)) return rule;
+  let low = 0;
+  let high = Math.min(rule.length, most);
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(rule.slice(0, middle).trimEnd() + SHORTENED)) low = middle;
+    else high = middle - 1;
+  }
+  return rule.slice(0, low).trimEnd() + SHORTENED;
+}
+
+function bulletsHeight(doc: Pdf, items: readonly string[], size: number, gap: number): number {
+  let height = 0;
+  for (const item of items) height += heightOfParagraph(doc, item, BULLET_WIDTH, FONT.regular, size) + gap;
+  return height;
 }
 
 function bullet(doc: Pdf, text: string, y: number, size: number): number {
   line(doc, '•', COVER_X + 4, y, FONT.regular, size);
-  return paragraph(doc, text, COVER_X + 18, y, COVER_WIDTH - 18, FONT.regular, size);
+  return paragraph(doc, text, COVER_X + BULLET_INDENT, y, BULLET_WIDTH, FONT.regular, size);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,7 +310,7 @@ function drawStub(doc: Pdf, texts: SheetTexts, voucher: PrintableVoucher, x: num
   line(doc, 'Pass numérique', left, y + 14, FONT.bold, 16);
   line(doc, texts.stubFunder, left, y + 34, FONT.regular, 9);
   line(doc, formatVoucherCode(voucher.code), left, y + 50, FONT.mono, 18);
-  // The quiet zone starts at the text's left edge: 16 pt of white paper lie before it.
+  // The bars start at the text's left edge; their quiet zone lies in the stub's padding.
   drawCode128(doc, encodeCode128(voucher.code), left - 10 * CODE128_MODULE, y + 74, CODE128_MODULE, CODE128_HEIGHT);
 
   line(doc, `N° ${voucher.serial}`, left, y + 114, FONT.bold, 9);
@@ -224,7 +318,7 @@ function drawStub(doc: Pdf, texts: SheetTexts, voucher: PrintableVoucher, x: num
   line(doc, texts.stubWhere, left, y + 128, FONT.regular, 8);
   line(doc, texts.stubRule, left, y + 140, FONT.regular, 8);
 
-  line(doc, texts.faceValue, right, y + 12, FONT.bold, 30, 'right');
+  line(doc, texts.faceValue, right - texts.faceValueWidth, y + 12, FONT.bold, 30);
   const qr = encodeQr(voucher.code);
   const qrWidth = matrixWidth(qr.size, QR_MODULE);
   const boxTop = y + STUB_HEIGHT - STUB_PAD - QR_BOX;

@@ -17,7 +17,8 @@ describe('account rules', () => {
   it('gives the audit scope to the operator only', () => {
     expect(scopesFor('operator')).toContain('audit:read');
     expect(scopesFor('funder')).not.toContain('audit:read');
-    expect(scopesFor('provider')).toEqual(['organisation:read', 'members:read', 'members:write']);
+    expect(scopesFor('provider')).toEqual(['organisation:read', 'members:read', 'members:write', 'redemptions:write']);
+    expect(scopesFor('funder')).not.toContain('redemptions:write');
   });
 
   it('keeps the organisation asked for, else puts the operator first, then admin roles, then sorts by name', () => {

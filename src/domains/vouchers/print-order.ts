@@ -1,6 +1,8 @@
 import type { AppContext } from '../../app-context.js';
 import { parisDay } from '../../lib/paris-dates.js';
 import type { OrderDocument, PrintableBooklet, PrintableOrder } from '../../print/printable.js';
+import type { Actor } from '../actor.js';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
 import { loadReferential } from '../referential/publish-referential.js';
 import { formatBookletNumber, formatVoucherSerial, unsealVoucherCode, voucherKeys } from './codes.js';
@@ -15,10 +17,19 @@ async function findOrderFor(ctx: AppContext, orderId: string, funderId: string |
   return funderId === undefined ? findOrder(ctx.db, orderId) : findFunderOrder(ctx.db, funderId, orderId);
 }
 
-/** An issued order, ready for print/voucher-sheets.ts: codes are unsealed as the booklets are read. */
-export async function loadPrintableOrder(ctx: AppContext, input: { orderId: string; funderId?: string }): Promise<PrintableOrder> {
+/**
+ * An issued order, ready for print/voucher-sheets.ts: codes are unsealed as the booklets are read.
+ * Printing puts every code in clear on paper: who did it, and when, goes to the journal.
+ */
+export async function loadPrintableOrder(ctx: AppContext, actor: Actor, input: { orderId: string; funderId?: string }): Promise<PrintableOrder> {
   const order = await findOrderFor(ctx, input.orderId, input.funderId);
   if (order.status !== 'issued') throw new DomainError('order_status_conflict');
+  await recordAuditEvent(ctx.db, actor, ctx.clock.now(), {
+    action: 'order.printed',
+    subjectType: 'order',
+    subjectId: order.id,
+    after: { booklets: order.booklet_count, vouchers: voucherCount(order) },
+  });
   const funder = await ctx.db.selectFrom('organisations').select('name').where('id', '=', order.funder_id).executeTakeFirstOrThrow();
   const keys = voucherKeys(ctx.config);
   const db = ctx.db;
