@@ -45,6 +45,22 @@ export interface Config {
   holderLookupsMax: number;
   /** Who runs this installation, as printed on order forms and invoices. */
   platform: { name: string; address: string; siret: string; email: string };
+  /**
+   * The money rules (DOMAIN.md), recorded with each settlement so that history never moves: fees in
+   * basis points of the vouchers' value (300 + 100 = 4 %), scans taken for a month until its grace
+   * day of the next month, subscription prices excluding VAT, the account transfers leave from.
+   */
+  money: {
+    platformFeeBp: number;
+    fundFeeBp: number;
+    graceDay: number;
+    subscriptionMonthlyCents: number;
+    subscriptionYearlyCents: number;
+    vatBp: number;
+    /** Day of the month transfers are requested for (the SEPA file's execution date). */
+    payoutDay: number;
+    debtor: { name: string; iban: string; bic: string };
+  };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -80,6 +96,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: env.PASSNUM_PLATFORM_ADDRESS || 'Adresse à configurer (PASSNUM_PLATFORM_ADDRESS)',
       siret: env.PASSNUM_PLATFORM_SIRET || '00000000000000',
       email: env.PASSNUM_PLATFORM_EMAIL || 'contact@passnum.localhost',
+    },
+    money: {
+      platformFeeBp: integer(env.PASSNUM_FEE_PLATFORM_BP, 300, 'PASSNUM_FEE_PLATFORM_BP'),
+      fundFeeBp: integer(env.PASSNUM_FEE_FUND_BP, 100, 'PASSNUM_FEE_FUND_BP'),
+      graceDay: integer(env.PASSNUM_SETTLEMENT_GRACE_DAY, 5, 'PASSNUM_SETTLEMENT_GRACE_DAY'),
+      subscriptionMonthlyCents: integer(env.PASSNUM_SUBSCRIPTION_MONTHLY_CENTS, 700, 'PASSNUM_SUBSCRIPTION_MONTHLY_CENTS'),
+      subscriptionYearlyCents: integer(env.PASSNUM_SUBSCRIPTION_YEARLY_CENTS, 7700, 'PASSNUM_SUBSCRIPTION_YEARLY_CENTS'),
+      vatBp: integer(env.PASSNUM_VAT_BP, 2000, 'PASSNUM_VAT_BP'),
+      payoutDay: integer(env.PASSNUM_PAYOUT_DAY, 10, 'PASSNUM_PAYOUT_DAY'),
+      debtor: {
+        name: env.PASSNUM_PLATFORM_ACCOUNT_HOLDER || env.PASSNUM_PLATFORM_NAME || 'passnum',
+        // A valid test IBAN until the installation sets its own.
+        iban: env.PASSNUM_PLATFORM_IBAN || 'FR7630006000011234567890189',
+        bic: env.PASSNUM_PLATFORM_BIC || 'AGRIFRPP',
+      },
     },
   };
 }

@@ -433,6 +433,124 @@ export interface LedgerHeadTable {
   last_hash: Buffer;
 }
 
+export type PayoutStatus = 'pending' | 'file_generated' | 'sent' | 'settled' | 'rejected' | 'nothing_to_pay';
+
+export interface SettlementsTable {
+  id: Generated<string>;
+  /** 'YYYY-MM-01' */
+  month: string;
+  platform_fee_bp: number;
+  fund_fee_bp: number;
+  scans_until: Timestamp;
+  subscription_monthly_cents: number;
+  subscription_yearly_cents: number;
+  vat_bp: number;
+  redemptions: Generated<number>;
+  gross_cents: Generated<number>;
+  platform_fee_cents: Generated<number>;
+  fund_fee_cents: Generated<number>;
+  subscription_cents: Generated<number>;
+  net_cents: Generated<number>;
+  status: 'running' | 'done';
+  started_by: string | null;
+  started_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface PayoutBatchesTable {
+  id: Generated<string>;
+  settlement_id: string;
+  message_id: string;
+  transactions: number;
+  control_sum_cents: number;
+  requested_on: string;
+  file_name: string;
+  file_sha256: string;
+  xml: string;
+  created_at: Timestamp;
+}
+
+export interface PayoutsTable {
+  id: Generated<string>;
+  settlement_id: string;
+  provider_id: string;
+  statement_number: string;
+  gross_cents: number;
+  platform_fee_cents: number;
+  fund_fee_cents: number;
+  subscription_cents: number;
+  carried_in_cents: Generated<number>;
+  net_cents: number;
+  iban: string | null;
+  bic: string | null;
+  account_holder: string | null;
+  end_to_end_id: string;
+  status: PayoutStatus;
+  batch_id: string | null;
+  rejected_reason: string | null;
+  retries_payout_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PayoutLinesTable {
+  redemption_id: string;
+  payout_id: string;
+  gross_cents: number;
+  platform_fee_cents: number;
+  fund_fee_cents: number;
+  territory: string;
+}
+
+export interface ProviderSubscriptionsTable {
+  provider_id: string;
+  plan: 'monthly' | 'yearly';
+  started_on: string;
+  created_at: Timestamp;
+}
+
+export interface SubscriptionInvoicesTable {
+  id: Generated<string>;
+  provider_id: string;
+  number: string;
+  period_start: string;
+  period_end: string;
+  amount_excl_vat_cents: number;
+  vat_cents: number;
+  amount_incl_vat_cents: number;
+  paid_by_payout_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface FunderInvoicesTable {
+  id: Generated<string>;
+  funder_id: string;
+  month: string;
+  number: string;
+  amount_cents: number;
+  created_at: Timestamp;
+}
+
+export interface OrderExpiryStepsTable {
+  order_id: string;
+  stage: 'alert_30' | 'block_15' | 'acknowledge_7' | 'credit_note';
+  done_at: Timestamp;
+  credit_note_number: string | null;
+  amount_cents: number | null;
+}
+
+export interface JobsTable {
+  id: Generated<string>;
+  kind: string;
+  run_at: Timestamp;
+  payload: unknown;
+  key: string;
+  status: Generated<'pending' | 'running' | 'done' | 'failed'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  finished_at: Timestamp | null;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -473,5 +591,14 @@ export interface DB {
   journal_entries: JournalEntriesTable;
   postings: PostingsTable;
   ledger_head: LedgerHeadTable;
+  settlements: SettlementsTable;
+  payout_batches: PayoutBatchesTable;
+  payouts: PayoutsTable;
+  payout_lines: PayoutLinesTable;
+  provider_subscriptions: ProviderSubscriptionsTable;
+  subscription_invoices: SubscriptionInvoicesTable;
+  funder_invoices: FunderInvoicesTable;
+  order_expiry_steps: OrderExpiryStepsTable;
+  jobs: JobsTable;
   schema_migrations: SchemaMigrationsTable;
 }

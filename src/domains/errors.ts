@@ -111,6 +111,16 @@ export const DOMAIN_ERROR_CODES = [
   'mediator_not_allowed',
   'holder_share_not_allowed',
   'too_many_vouchers',
+  // Money: settlement, payouts, expiry, exports
+  'settlement_month_invalid',
+  'settlement_month_not_over',
+  'settlement_integrity_failed',
+  'settlement_unknown',
+  'payout_unknown',
+  'payout_status_conflict',
+  'payout_batch_unknown',
+  'subscription_plan_invalid',
+  'export_period_invalid',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
