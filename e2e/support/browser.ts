@@ -134,7 +134,7 @@ async function runAxeOnNoScriptPage(page: Page): Promise<AxeViolation[]> {
   try {
     const twinPage = await twin.newPage();
     await twinPage.route((address) => address.href === url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body }));
-    await twinPage.route('**/assets/passnum.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+    await twinPage.route('**/assets/*.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
     await twinPage.goto(url);
     return await runAxe(twinPage);
   } finally {

@@ -44,6 +44,7 @@ import { redemptionRoutes } from './web/redemption/routes.js';
 const ASSETS = {
   'passnum.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/passnum.css', import.meta.url)) },
   'passnum.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./assets/passnum.js', import.meta.url)) },
+  'scan.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./assets/scan.js', import.meta.url)) },
 };
 
 export interface AppOptions {

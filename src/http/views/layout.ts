@@ -25,6 +25,7 @@ function navigation(session: SessionView | undefined): NavLink[] {
     return [
       { href: '/', label: 'Accueil' },
       { href: '/lieux', label: 'Trouver un lieu' },
+      { href: '/mon-pass', label: 'Vérifier mon pass' },
       { href: '/referentiel', label: 'Référentiel des services' },
       { href: '/devenir-lieu', label: 'Devenir un lieu' },
     ];

@@ -13,6 +13,7 @@ export function publicRoutes(app: FastifyInstance) {
   <section>
     <h2>Vous avez reçu des pass numériques</h2>
     <p>Présentez-les dans un lieu qualifié : une personne vous aide à utiliser le numérique (e-mail, démarches en ligne, smartphone…). Vous ne donnez ni votre nom ni vos coordonnées.</p>
+    <p><a class="button" href="/mon-pass">Vérifier un chèque et trouver un lieu</a></p>
   </section>
   <section>
     <h2>Vous êtes une collectivité, un lieu de médiation, un travailleur social</h2>
