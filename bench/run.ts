@@ -1,9 +1,11 @@
 /**
- * Benchmarks, by name: `npm run bench -- search`. Each prints its own figures; none is run by the
- * tests (timings on a shared machine are not assertions).
+ * Benchmarks, by name: `npm run bench -- search` (or issue, redeem). Each prints its own figures;
+ * none is run by the tests (timings on a shared machine are not assertions).
  */
 const BENCHES: Record<string, () => Promise<{ main(): Promise<void> }>> = {
   search: () => import('./search-places.js'),
+  issue: () => import('./issue-vouchers.js'),
+  redeem: () => import('./redeem.js'),
 };
 
 const name = process.argv[2];

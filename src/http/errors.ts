@@ -53,13 +53,17 @@ export function isApiRequest(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/') || request.url === '/healthz';
 }
 
-/** RFC 9457 problem details; `code` is the stable machine-readable part. */
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, invalidParams?: InvalidParam[]) {
+/**
+ * RFC 9457 problem details; `code` is the stable machine-readable part. `extensions` adds members
+ * of the route's own (RFC 9457 §3.2); they never replace the standard ones.
+ */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, invalidParams?: InvalidParam[], extensions?: Record<string, unknown>) {
   const { status, message } = errorEntry(code);
   return reply
     .status(status)
     .type('application/problem+json; charset=utf-8')
     .send({
+      ...extensions,
       type: `urn:passnum:problem:${code}`,
       title: message,
       status,
