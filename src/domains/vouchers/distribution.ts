@@ -69,6 +69,7 @@ export async function listDistributors(ctx: AppContext, funderId: string) {
 }
 
 async function assertDistributorOf(db: Kysely<DB>, funderId: string, distributorId: string): Promise<void> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(distributorId)) throw new DomainError('distributor_unknown', 'distributorId');
   const link = await db
     .selectFrom('funder_distributors')
     .select('distributor_id')

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { DB, OrdersTable, OrderStatus } from '../../db/schema.js';
-import { addMonths, parisDay } from '../../lib/paris-dates.js';
+import { addDays, addMonths, parisDay } from '../../lib/paris-dates.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
@@ -61,7 +61,8 @@ async function checkedOrderValues(trx: Kysely<DB>, input: OrderInput, today: str
   const defaults = defaultValidity(today);
   const validFrom = input.validFrom ?? defaults.validFrom;
   const validUntil = input.validUntil ?? (input.validFrom ? defaultValidity(input.validFrom).validUntil : defaults.validUntil);
-  if (validUntil < validFrom || validUntil > addMonths(validFrom, 12 * MAX_VALIDITY_YEARS)) throw new DomainError('order_validity_invalid', 'validUntil');
+  // Three years from 1 June 2026 end on 31 May 2029, as a year from today ends the day before its anniversary.
+  if (validUntil < validFrom || validUntil > addDays(addMonths(validFrom, 12 * MAX_VALIDITY_YEARS), -1)) throw new DomainError('order_validity_invalid', 'validUntil');
   return {
     label: input.label,
     booklet_count: input.bookletCount,
@@ -166,13 +167,18 @@ export async function moveOrder(
   return order;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
 export async function findFunderOrder(db: Kysely<DB>, funderId: string, orderId: string): Promise<OrderRow> {
+  // An id that cannot exist (a mistyped address) is unknown, not a database error.
+  if (!UUID.test(orderId)) throw new DomainError('order_unknown');
   const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).where('funder_id', '=', funderId).executeTakeFirst();
   if (!order) throw new DomainError('order_unknown');
   return order;
 }
 
 export async function findOrder(db: Kysely<DB>, orderId: string): Promise<OrderRow> {
+  if (!UUID.test(orderId)) throw new DomainError('order_unknown');
   const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
   if (!order) throw new DomainError('order_unknown');
   return order;

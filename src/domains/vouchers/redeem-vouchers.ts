@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { DB, DeliveryMode, PublicAge, PublicSituation } from '../../db/schema.js';
-import type { IsoDate } from '../../lib/paris-dates.js';
+import { isIsoDate, type IsoDate } from '../../lib/paris-dates.js';
 import { DomainError } from '../errors.js';
 import { hashVoucherCode, parseVoucherCode, voucherKeys, type VoucherCode } from './codes.js';
 import { decideRedemption, type OrderRules, type RedemptionFacts, type RefusalReason, type VoucherFacts } from './rules.js';
@@ -75,13 +75,28 @@ export function parseCodes(codes: readonly string[]): VoucherCode[] {
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
+/**
+ * What no rule can judge is refused before the transaction: a date that is not a day, a place or
+ * a mediator that cannot exist (the database would fail on them instead). An empty mediator is none.
+ */
+function checkedInput(input: RedemptionInput): RedemptionInput {
+  if (!UUID.test(input.placeId)) throw new DomainError('place_unknown', 'placeId');
+  if (!isIsoDate(input.serviceDate)) throw new DomainError('service_date_invalid', 'serviceDate');
+  const mediatorId = input.mediatorId || null;
+  if (mediatorId !== null && !UUID.test(mediatorId)) throw new DomainError('mediator_unknown', 'mediatorId');
+  return { ...input, mediatorId };
+}
+
 export async function redeemVouchers(
   ctx: AppContext,
   recorder: Recorder,
-  input: RedemptionInput,
+  request: RedemptionInput,
   idempotencyKey?: string,
 ): Promise<RedemptionResult> {
-  const codes = parseCodes(input.codes);
+  const codes = parseCodes(request.codes);
+  const input = checkedInput(request);
   const keys = voucherKeys(ctx.config);
   const hashes = codes.map((code) => hashVoucherCode(keys, code));
   const requestHash = idempotencyKey === undefined ? undefined : hashRequest(recorder, input, codes);
@@ -126,6 +141,8 @@ async function decideAndWrite(
     const ordered = hashes.map((hash) => vouchers.byHash.get(hash.toString('hex'))!);
     const decision = decideRedemption(ordered, facts);
     if (decision.ok) {
+      // The rules accept only a service active in the place's catalogue.
+      if (facts.entryId === null || facts.referentialVersion === null) throw new Error('a redemption was accepted without its catalogue entry');
       const redemption = await trx
         .insertInto('redemptions')
         .values({
@@ -173,7 +190,9 @@ async function decideAndWrite(
         },
       };
     }
-    const index = indexOf(decision.voucherId);
+    // A code sent twice: the refusal is about its second occurrence, the one to remove.
+    const index =
+      decision.reason === 'voucher_repeated' ? hashes.findIndex((hash, i) => hashes.slice(0, i).some((earlier) => earlier.equals(hash))) : indexOf(decision.voucherId);
     outcome = { ok: false, reason: decision.reason, ...(index === undefined ? {} : { voucherIndex: index }) };
   }
   await trx
@@ -246,8 +265,9 @@ export async function assertUnderRefusalLimit(trx: Kysely<DB>, recorder: Recorde
 }
 
 interface LoadedFacts extends RedemptionFacts {
-  entryId: string;
-  referentialVersion: number;
+  /** Null when the place does not offer the service: the rules refuse it (service_not_in_catalogue). */
+  entryId: string | null;
+  referentialVersion: number | null;
 }
 
 async function loadRedemptionFacts(trx: Kysely<DB>, providerId: string, input: RedemptionInput, now: Date): Promise<LoadedFacts> {
@@ -276,7 +296,8 @@ async function loadRedemptionFacts(trx: Kysely<DB>, providerId: string, input: R
     .where('places.provider_id', '=', providerId)
     .executeTakeFirst();
   if (!row) throw new DomainError('place_unknown', 'placeId');
-  if (row.entry_id === null || row.level === null) throw new DomainError('service_not_in_catalogue', 'serviceCode');
+  // A service the place does not offer is refused like a paused one, and recorded as such.
+  const offered = row.entry_id !== null && row.level !== null;
   let mediatorIsEmployee: boolean | undefined;
   if (input.mediatorId) {
     const mediator = await trx
@@ -294,8 +315,8 @@ async function loadRedemptionFacts(trx: Kysely<DB>, providerId: string, input: R
     serviceDate: input.serviceDate,
     deliveryMode: input.deliveryMode,
     mediatorIsEmployee,
-    entryId: row.entry_id,
-    referentialVersion: row.referential_version!,
+    entryId: offered ? row.entry_id : null,
+    referentialVersion: offered ? row.referential_version : null,
     place: {
       inseeCode: row.insee_code,
       typologies: row.typologies,
@@ -304,10 +325,10 @@ async function loadRedemptionFacts(trx: Kysely<DB>, providerId: string, input: R
       providerSuspended: row.suspended_at !== null,
     },
     service: {
-      active: row.active === true,
+      active: offered && row.active === true,
       serviceCode: input.serviceCode,
-      level: row.level,
-      priceCents: row.price_cents!,
+      level: row.level ?? 0,
+      priceCents: row.price_cents ?? 0,
       deliveryModes: row.delivery_modes ?? [],
       employeesOnly: row.doing_for_person === true,
     },

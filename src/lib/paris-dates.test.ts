@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, addMonths, endOfParisDay, firstDayOfMonth, formatLongDate, isIsoDate, parisDay, startOfParisDay } from './paris-dates.js';
+
+const at = (iso: string) => new Date(iso);
+
+describe('Paris days', () => {
+  it('are the calendar day in Europe/Paris, in winter (UTC+1) and in summer (UTC+2)', () => {
+    expect(parisDay(at('2026-01-15T22:59:59.999Z'))).toBe('2026-01-15');
+    expect(parisDay(at('2026-01-15T23:00:00.000Z'))).toBe('2026-01-16');
+    expect(parisDay(at('2026-07-14T21:59:59.999Z'))).toBe('2026-07-14');
+    expect(parisDay(at('2026-07-14T22:00:00.000Z'))).toBe('2026-07-15');
+    expect(parisDay(at('2026-12-31T23:00:00.000Z'))).toBe('2027-01-01');
+  });
+
+  it('start at midnight Paris time, whatever the season', () => {
+    expect(startOfParisDay('2026-01-16')).toEqual(at('2026-01-15T23:00:00.000Z'));
+    expect(startOfParisDay('2026-07-15')).toEqual(at('2026-07-14T22:00:00.000Z'));
+    expect(startOfParisDay('2027-01-01')).toEqual(at('2026-12-31T23:00:00.000Z'));
+    expect(endOfParisDay('2026-01-15')).toEqual(at('2026-01-15T23:00:00.000Z'));
+    expect(endOfParisDay('2026-12-31')).toEqual(at('2026-12-31T23:00:00.000Z'));
+  });
+
+  it('last 23 hours on the last Sunday of March 2026 (clocks go forward at 01:00 UTC)', () => {
+    // Midnight on the 29th is still winter time; midnight on the 30th is summer time.
+    expect(startOfParisDay('2026-03-29')).toEqual(at('2026-03-28T23:00:00.000Z'));
+    expect(endOfParisDay('2026-03-29')).toEqual(at('2026-03-29T22:00:00.000Z'));
+    expect(endOfParisDay('2026-03-29').getTime() - startOfParisDay('2026-03-29').getTime()).toBe(23 * 3_600_000);
+    expect(parisDay(at('2026-03-28T22:59:59.999Z'))).toBe('2026-03-28');
+    expect(parisDay(at('2026-03-28T23:00:00.000Z'))).toBe('2026-03-29');
+    expect(parisDay(at('2026-03-29T00:59:59.999Z'))).toBe('2026-03-29');
+    expect(parisDay(at('2026-03-29T01:00:00.000Z'))).toBe('2026-03-29');
+    expect(parisDay(at('2026-03-29T21:59:59.999Z'))).toBe('2026-03-29');
+    expect(parisDay(at('2026-03-29T22:00:00.000Z'))).toBe('2026-03-30');
+  });
+
+  it('last 25 hours on the last Sunday of October 2026 (clocks go back at 01:00 UTC)', () => {
+    expect(startOfParisDay('2026-10-25')).toEqual(at('2026-10-24T22:00:00.000Z'));
+    expect(endOfParisDay('2026-10-25')).toEqual(at('2026-10-25T23:00:00.000Z'));
+    expect(endOfParisDay('2026-10-25').getTime() - startOfParisDay('2026-10-25').getTime()).toBe(25 * 3_600_000);
+    expect(parisDay(at('2026-10-24T21:59:59.999Z'))).toBe('2026-10-24');
+    expect(parisDay(at('2026-10-24T22:00:00.000Z'))).toBe('2026-10-25');
+    // 02:30 Paris happens twice: both are the 25th.
+    expect(parisDay(at('2026-10-25T00:30:00.000Z'))).toBe('2026-10-25');
+    expect(parisDay(at('2026-10-25T01:30:00.000Z'))).toBe('2026-10-25');
+    expect(parisDay(at('2026-10-25T22:59:59.999Z'))).toBe('2026-10-25');
+    expect(parisDay(at('2026-10-25T23:00:00.000Z'))).toBe('2026-10-26');
+  });
+
+  it('each start exactly where the previous one ends, every day of a year', () => {
+    let day = '2026-01-01';
+    for (let i = 0; i < 366; i++) {
+      const start = startOfParisDay(day);
+      expect(parisDay(start)).toBe(day);
+      expect(parisDay(new Date(start.getTime() - 1))).toBe(addDays(day, -1));
+      expect(startOfParisDay(addDays(day, 1))).toEqual(endOfParisDay(day));
+      const hours = (endOfParisDay(day).getTime() - start.getTime()) / 3_600_000;
+      expect(hours).toBe(day === '2026-03-29' ? 23 : day === '2026-10-25' ? 25 : 24);
+      day = addDays(day, 1);
+    }
+  });
+});
+
+describe('calendar arithmetic', () => {
+  it('adds days across months, years and leap days', () => {
+    expect(addDays('2026-01-31', 1)).toBe('2026-02-01');
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2026-03-29', 1)).toBe('2026-03-30');
+  });
+
+  it('adds months, clamping to the last day of the month', () => {
+    expect(addMonths('2026-09-25', 1)).toBe('2026-10-25');
+    expect(addMonths('2026-01-31', 1)).toBe('2026-02-28');
+    expect(addMonths('2028-01-31', 1)).toBe('2028-02-29');
+    expect(addMonths('2026-03-31', -1)).toBe('2026-02-28');
+    expect(addMonths('2026-12-15', 1)).toBe('2027-01-15');
+    expect(addMonths('2026-01-15', -1)).toBe('2025-12-15');
+    expect(addMonths('2026-03-02', 36)).toBe('2029-03-02');
+    expect(addMonths('2026-05-31', 0)).toBe('2026-05-31');
+  });
+
+  it('finds the first day of the month', () => {
+    expect(firstDayOfMonth('2026-03-29')).toBe('2026-03-01');
+    expect(firstDayOfMonth('2026-03-01')).toBe('2026-03-01');
+  });
+
+  it('tells real dates apart', () => {
+    expect(isIsoDate('2026-02-28')).toBe(true);
+    expect(isIsoDate('2028-02-29')).toBe(true);
+    expect(isIsoDate('2026-02-29')).toBe(false);
+    expect(isIsoDate('2026-13-01')).toBe(false);
+    expect(isIsoDate('2026-1-01')).toBe(false);
+    expect(isIsoDate('01/02/2026')).toBe(false);
+    expect(isIsoDate('')).toBe(false);
+  });
+
+  it('writes dates in French', () => {
+    expect(formatLongDate('2026-11-25')).toBe('25 novembre 2026');
+  });
+});
