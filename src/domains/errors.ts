@@ -121,6 +121,11 @@ export const DOMAIN_ERROR_CODES = [
   'payout_batch_unknown',
   'subscription_plan_invalid',
   'export_period_invalid',
+  'too_many_refusals',
+  'payout_rejection_reason_required',
+  'funder_invoice_unknown',
+  'funder_invoice_already_paid',
+  'funder_payment_reference_required',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

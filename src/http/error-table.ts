@@ -168,6 +168,11 @@ export const ERROR_TABLE = {
   payout_batch_unknown: { status: 404, message: 'Ce fichier de virements n’existe pas.' },
   subscription_plan_invalid: { status: 400, message: 'Choisissez l’abonnement mensuel ou annuel.' },
   export_period_invalid: { status: 400, message: 'Indiquez une période valide : une année AAAA, ou deux dates AAAA-MM-JJ dans l’ordre.' },
+  too_many_refusals: { status: 429, message: 'Trop de chèques refusés en peu de temps pour ce lieu ou ce compte : patientez dix minutes avant de recommencer.' },
+  payout_rejection_reason_required: { status: 400, message: 'Indiquez le motif du rejet donné par la banque (300 caractères au plus).' },
+  funder_invoice_unknown: { status: 404, message: 'Cette facture n’existe pas ou ne concerne pas votre organisation.' },
+  funder_invoice_already_paid: { status: 409, message: 'Le règlement de cette facture est déjà enregistré.' },
+  funder_payment_reference_required: { status: 400, message: 'Indiquez la référence du virement reçu (100 caractères au plus).' },
   too_many_attempts: {
     status: 429,
     message: 'Trop de tentatives de connexion pour ce compte. Patientez un quart d’heure ou réinitialisez votre mot de passe.',

@@ -328,13 +328,15 @@ describe('repeated refusals', () => {
     for (let i = 0; i < 3; i++) expect((await redeem(s.place.id, [generateVoucherCode()])).outcome).toMatchObject({ ok: false, reason: 'voucher_unknown' });
     const before = await voucherLedger(t.ctx);
     // Even a good voucher is not looked at now, and nothing more is recorded.
-    await expect(redeem(s.place.id, [s.codes[0]!])).rejects.toMatchObject({ code: 'too_many_attempts' });
+    await expect(redeem(s.place.id, [s.codes[0]!])).rejects.toMatchObject({ code: 'too_many_refusals' });
     // Another member of the same provider at that place is stopped too (the place's limit)…
-    await expect(redeem(s.place.id, [s.codes[0]!], { ...recorderOf(s.provider), userId: s.provider.member.id })).rejects.toMatchObject({ code: 'too_many_attempts' });
+    await expect(redeem(s.place.id, [s.codes[0]!], { ...recorderOf(s.provider), userId: s.provider.member.id })).rejects.toMatchObject({ code: 'too_many_refusals' });
     expect(await voucherLedger(t.ctx)).toEqual(before);
     expect(await t.ctx.db.selectFrom('redemption_refusals').select('id').where('place_id', '=', s.place.id).execute()).toHaveLength(3);
-    // …and the same person is stopped at another place (the person's limit); another person there is not.
-    await expect(redeem(other.place.id, [generateVoucherCode()])).rejects.toMatchObject({ code: 'too_many_attempts' });
+    // …another provider's place stays unknown to this person, whatever their limits (nothing to learn there);
+    await expect(redeem(other.place.id, [generateVoucherCode()])).rejects.toMatchObject({ code: 'place_unknown' });
+    // the person's own limit holds at any place of their provider: another member is stopped at the place only.
+    await expect(redeem(s.place.id, [generateVoucherCode()])).rejects.toMatchObject({ code: 'too_many_refusals' });
     expect((await redeem(other.place.id, [generateVoucherCode()], recorderOf(other.provider))).outcome).toMatchObject({ reason: 'voucher_unknown' });
     t.clock.advanceMinutes(10);
     try {

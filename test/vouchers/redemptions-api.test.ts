@@ -283,7 +283,7 @@ describe('POST /api/v1/redemptions: repeated refusals (limit 3 in 10 minutes)', 
     expect(refusals).toEqual([{ reason: 'voucher_unknown' }, { reason: 'voucher_unknown' }, { reason: 'voucher_unknown' }]);
 
     const good = nextVoucher();
-    expectProblem(await redeem(token, body(places[3]!.id, [good])), 429, 'too_many_attempts');
+    expectProblem(await redeem(token, body(places[3]!.id, [good])), 429, 'too_many_refusals');
     // An earlier key still answers what it answered; reusing it for something else is still a conflict.
     const replay = await redeem(token, attempts[0]!.payload, attempts[0]!.key);
     expect(replay.headers['idempotent-replayed']).toBe('true');
@@ -303,7 +303,7 @@ describe('POST /api/v1/redemptions: repeated refusals (limit 3 in 10 minutes)', 
     for (const client of tokens.slice(1, 3)) expectProblem(await redeem(client.token, body(place.id, [generateVoucherCode()])), 404, 'voucher_unknown');
 
     const good = nextVoucher();
-    expectProblem(await redeem(tokens[3]!.token, body(place.id, [good])), 429, 'too_many_attempts');
+    expectProblem(await redeem(tokens[3]!.token, body(place.id, [good])), 429, 'too_many_refusals');
     const replay = await redeem(tokens[0]!.token, first.payload, first.key);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toBe(firstAnswer.body);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { parisDay } from '../../lib/paris-dates.js';
-import { postEntry, type EntryLine } from './post-entry.js';
+import { postEntry, type EntryLine, type NewEntry } from './post-entry.js';
 
 /**
  * The entry of each money event, written in the transaction of the business change. Debit
@@ -62,17 +62,23 @@ export async function postOrderIssued(trx: Kysely<DB>, order: { id: string; numb
   );
 }
 
+export interface RedemptionMoney {
+  id: string;
+  providerId: string;
+  serviceDate: string;
+  byOrder: readonly { orderId: string; funderId: string; cents: number }[];
+}
+
 /** One redemption; its vouchers may come from several orders (one debit line per order). */
-export async function postRedemption(
-  trx: Kysely<DB>,
-  redemption: { id: string; providerId: string; serviceDate: string; byOrder: readonly { orderId: string; funderId: string; cents: number }[] },
-  now: Date,
-) {
+export function redemptionEntryLines(redemption: RedemptionMoney): EntryLine[] {
   const total = redemption.byOrder.reduce((sum, part) => sum + part.cents, 0);
-  const lines: EntryLine[] = [
+  return [
     ...redemption.byOrder.map((part) => ({ account: { kind: 'vouchers_outstanding' as const, orderId: part.orderId, funderId: part.funderId }, amountCents: part.cents })),
     { account: { kind: 'provider_payable', providerId: redemption.providerId }, amountCents: -total },
   ];
+}
+
+export async function postRedemption(trx: Kysely<DB>, redemption: RedemptionMoney, now: Date, options: { accountsEnsured?: boolean } = {}) {
   return postEntry(
     trx,
     {
@@ -82,9 +88,10 @@ export async function postRedemption(
       bookedOn: parisDay(now),
       pieceRef: redemption.id,
       redemptionId: redemption.id,
-      lines,
+      lines: redemptionEntryLines(redemption),
     },
     now,
+    options,
   );
 }
 
@@ -100,7 +107,8 @@ export interface PayoutAmounts {
   netCents: number;
 }
 
-export async function postPayout(trx: Kysely<DB>, payout: PayoutAmounts, bookedOn: string, now: Date) {
+/** The entry of a payout (settlement/settle-month.ts writes them in bulk, see settlement/ledger-batch.ts). */
+export function payoutEntry(payout: PayoutAmounts, bookedOn: string): NewEntry {
   const lines: EntryLine[] = [
     { account: { kind: 'provider_payable', providerId: payout.providerId }, amountCents: payout.grossCents + payout.carriedInCents },
     { account: { kind: 'platform_fees' }, amountCents: -payout.platformFeeCents },
@@ -108,31 +116,38 @@ export async function postPayout(trx: Kysely<DB>, payout: PayoutAmounts, bookedO
     { account: { kind: 'subscriptions_receivable', providerId: payout.providerId }, amountCents: -payout.subscriptionCents },
     { account: { kind: 'payouts_in_transit' }, amountCents: -payout.netCents },
   ];
-  return postEntry(trx, { journal: 'RE', kind: 'payout', label: `Relevé ${payout.statementNumber}`, bookedOn, pieceRef: payout.statementNumber, lines }, now);
+  return { journal: 'RE', kind: 'payout', label: `Relevé ${payout.statementNumber}`, bookedOn, pieceRef: payout.statementNumber, lines };
 }
 
-export async function postSubscriptionInvoice(
-  trx: Kysely<DB>,
-  invoice: { number: string; providerId: string; excludingVatCents: number; vatCents: number },
-  bookedOn: string,
-  now: Date,
-) {
-  return postEntry(
-    trx,
-    {
-      journal: 'VT',
-      kind: 'subscription_invoice',
-      label: `Abonnement, facture ${invoice.number}`,
-      bookedOn,
-      pieceRef: invoice.number,
-      lines: [
-        { account: { kind: 'subscriptions_receivable', providerId: invoice.providerId }, amountCents: invoice.excludingVatCents + invoice.vatCents },
-        { account: { kind: 'subscription_revenue' }, amountCents: -invoice.excludingVatCents },
-        { account: { kind: 'vat_collected' }, amountCents: -invoice.vatCents },
-      ],
-    },
-    now,
-  );
+export async function postPayout(trx: Kysely<DB>, payout: PayoutAmounts, bookedOn: string, now: Date) {
+  return postEntry(trx, payoutEntry(payout, bookedOn), now);
+}
+
+export interface SubscriptionInvoiceAmounts {
+  number: string;
+  providerId: string;
+  excludingVatCents: number;
+  vatCents: number;
+}
+
+/** The entry of a subscription invoice (written in bulk by the settlement, see settlement/ledger-batch.ts). */
+export function subscriptionInvoiceEntry(invoice: SubscriptionInvoiceAmounts, bookedOn: string): NewEntry {
+  return {
+    journal: 'VT',
+    kind: 'subscription_invoice',
+    label: `Abonnement, facture ${invoice.number}`,
+    bookedOn,
+    pieceRef: invoice.number,
+    lines: [
+      { account: { kind: 'subscriptions_receivable', providerId: invoice.providerId }, amountCents: invoice.excludingVatCents + invoice.vatCents },
+      { account: { kind: 'subscription_revenue' }, amountCents: -invoice.excludingVatCents },
+      { account: { kind: 'vat_collected' }, amountCents: -invoice.vatCents },
+    ],
+  };
+}
+
+export async function postSubscriptionInvoice(trx: Kysely<DB>, invoice: SubscriptionInvoiceAmounts, bookedOn: string, now: Date) {
+  return postEntry(trx, subscriptionInvoiceEntry(invoice, bookedOn), now);
 }
 
 export async function postPayoutSettled(trx: Kysely<DB>, payout: { statementNumber: string; netCents: number }, now: Date) {

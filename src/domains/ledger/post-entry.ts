@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DB, Journal } from '../../db/schema.js';
 import type { IsoDate } from '../../lib/paris-dates.js';
-import { accountKey, accountRow, type AccountRef } from './accounts.js';
+import { accountId, accountKey, accountRow, type AccountRef } from './accounts.js';
 
 /**
  * Writes one journal entry and its postings, in the caller's transaction (the one of the business
@@ -79,16 +79,26 @@ export function assertBalanced(lines: readonly EntryLine[]): void {
   if (total !== 0) throw new Error(`unbalanced journal entry: ${total} cents`);
 }
 
-export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date): Promise<number> {
+/** The account rows an entry needs, to insert `on conflict do nothing` before (or with) the entry. */
+export function entryAccountRows(lines: readonly EntryLine[], now: Date) {
+  return [...new Map(lines.map((line) => [accountKey(line.account), accountRow(line.account, now)])).values()];
+}
+
+/**
+ * Writes the entry. Two statements: the accounts it needs (skipped when the caller already inserted
+ * them, e.g. in the same statement as its business rows), then one statement that moves the head,
+ * inserts the entry and its postings.
+ */
+export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number> {
   const lines = entry.lines.filter((line) => line.amountCents !== 0);
   assertBalanced(lines);
-  const accounts = new Map(lines.map((line) => [accountKey(line.account), accountRow(line.account, now)]));
-  await trx
-    .insertInto('ledger_accounts')
-    .values([...accounts.values()])
-    .onConflict((oc) => oc.column('key').doNothing())
-    .execute();
-
+  if (!options.accountsEnsured) {
+    await trx
+      .insertInto('ledger_accounts')
+      .values(entryAccountRows(lines, now))
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+  }
   const content: EntryContent = {
     journal: entry.journal,
     kind: entry.kind,
@@ -102,23 +112,27 @@ export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date): Pr
     lines: lines.map((line) => ({ accountKey: accountKey(line.account), amountCents: line.amountCents })),
   };
   const digest = entryDigest(content);
-  const { rows } = await sql<{ seq: number }>`
+  const values = sql.join(
+    content.lines.map((line, index) => sql`(${index + 1}::int, ${accountId(line.accountKey)}::uuid, ${line.amountCents}::bigint)`),
+  );
+  const { rows } = await sql<{ entry_seq: number }>`
     with head as (
       update ledger_head
       set last_seq = last_seq + 1,
           last_hash = sha256(last_hash || int8send(last_seq + 1) || ${digest})
       where id
       returning last_seq, last_hash
+    ), entry as (
+      insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, hash, created_at)
+      select head.last_seq, ${content.journal}, ${content.kind}, ${content.label}, ${content.bookedOn}, ${content.pieceRef},
+             ${content.orderId}::uuid, ${content.redemptionId}::uuid, ${content.correctsSeq}::bigint, head.last_hash, ${now}
+      from head
+      returning seq
     )
-    insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, hash, created_at)
-    select head.last_seq, ${content.journal}, ${content.kind}, ${content.label}, ${content.bookedOn}, ${content.pieceRef},
-           ${content.orderId}, ${content.redemptionId}, ${content.correctsSeq}, head.last_hash, ${now}
-    from head
-    returning seq`.execute(trx);
-  const seq = rows[0]!.seq;
-  await trx
-    .insertInto('postings')
-    .values(lines.map((line, index) => ({ entry_seq: seq, line: index + 1, account_id: accounts.get(accountKey(line.account))!.id, amount_cents: line.amountCents })))
-    .execute();
-  return seq;
+    insert into postings (entry_seq, line, account_id, amount_cents)
+    select entry.seq, v.line, v.account_id, v.amount_cents
+    from entry, (values ${values}) as v (line, account_id, amount_cents)
+    returning entry_seq`.execute(trx);
+  if (rows.length !== lines.length) throw new Error('journal entry not written whole');
+  return rows[0]!.entry_seq;
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { postOrderIssued } from '../ledger/money-events.js';
 import { generateVoucherCode, hashVoucherCode, sealVoucherCode, voucherKeys } from './codes.js';
 import { orderTotalCents, voucherCount } from './order-model.js';
 import { findFunderOrder, findOrder, moveOrder, type OrderRow } from './orders.js';
@@ -51,6 +52,7 @@ export async function issueOrder(ctx: AppContext, actor: Actor, input: { orderId
     }
     if (rows.length > 0) await trx.insertInto('vouchers').values(rows).execute();
 
+    await postOrderIssued(trx, { id: order.id, number: order.number, funderId: order.funder_id, amountCents: orderTotalCents(order) }, now);
     await recordAuditEvent(trx, actor, now, {
       action: 'order.issued',
       subjectType: 'order',

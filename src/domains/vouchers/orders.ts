@@ -6,6 +6,7 @@ import { addDays, addMonths, parisDay } from '../../lib/paris-dates.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
+import { postOrderPaid } from '../ledger/money-events.js';
 import { formatDocumentNumber, nextDocumentNumber } from '../numbering/document-numbers.js';
 import { PLACE_TYPOLOGIES } from '../places/manage-places.js';
 import { findService } from '../referential/model.js';
@@ -128,6 +129,10 @@ export async function commitOrder(
       commitment_reference: reference === '' ? null : reference.slice(0, 100),
       updated_at: now,
     });
+    // A prepaid order is committed when its transfer arrives: the money enters the ledger here.
+    if (order.funding_mode === 'prepaid') {
+      await postOrderPaid(trx, { id: order.id, number: order.number, funderId: order.funder_id, amountCents: orderTotalCents(order), reference: order.commitment_reference ?? '' }, now);
+    }
     await recordAuditEvent(trx, actor, now, {
       action: 'order.committed',
       subjectType: 'order',

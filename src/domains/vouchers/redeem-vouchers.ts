@@ -1,27 +1,33 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { DB, DeliveryMode, PublicAge, PublicSituation } from '../../db/schema.js';
 import { isIsoDate, type IsoDate } from '../../lib/paris-dates.js';
+import { entryAccountRows } from '../ledger/post-entry.js';
+import { postRedemption, redemptionEntryLines } from '../ledger/money-events.js';
 import { DomainError } from '../errors.js';
 import { hashVoucherCode, parseVoucherCode, voucherKeys, type VoucherCode } from './codes.js';
-import { decideRedemption, type OrderRules, type RedemptionFacts, type RefusalReason, type VoucherFacts } from './rules.js';
+import { loadRedemptionFacts, lockVouchers, type LoadedFacts, type LockedVoucher, type Recorder } from './redemption-facts.js';
+import { decideRedemption, type RefusalReason } from './rules.js';
+
+export { assertUnderRefusalLimit, lockVouchers, REFUSAL_WINDOW_MS, type Recorder } from './redemption-facts.js';
 
 /**
  * A place takes vouchers for one service. One transaction: the vouchers are locked (`for update`,
  * in id order so that two redemptions never deadlock), the rules of rules.ts decide, and either the
- * redemption is written and each voucher is marked with it, or the refusal is recorded with its
- * reason. The database guards the rest: a trigger refuses to change a voucher's redemption once
- * set, so a voucher is spent at most once whatever happens above.
+ * redemption is written, each voucher marked with it and its ledger entry posted, or the refusal is
+ * recorded with its reason. The database guards the rest: a trigger refuses to change a voucher's
+ * redemption once set, so a voucher is spent at most once whatever happens above.
  *
  * Refusals are outcomes, not errors: they are recorded and, under an Idempotency-Key, answered
  * again as they were. What never reaches the rules (a malformed code, an unknown place) throws.
+ *
+ * Round trips matter at the counter (npm run bench -- redeem): five statements in all, the facts
+ * with the key's claim, the locked vouchers, the business rows with the accounts, the ledger entry.
  */
 
 export const MAX_VOUCHERS_PER_REDEMPTION = 20;
-/** Window of the limit on refused attempts per place and per person or client. */
-export const REFUSAL_WINDOW_MS = 10 * 60_000;
 
 export interface RedemptionInput {
   placeId: string;
@@ -32,13 +38,6 @@ export interface RedemptionInput {
   mediatorId?: string | null | undefined;
   publicAge?: PublicAge | null | undefined;
   publicSituation?: PublicSituation | null | undefined;
-}
-
-/** Who records it: a member of the provider on the scan page, or one of its API clients. */
-export interface Recorder {
-  providerId: string;
-  userId: string | null;
-  tokenId: string | null;
 }
 
 export interface RedemptionView {
@@ -76,12 +75,13 @@ export function parseCodes(codes: readonly string[]): VoucherCode[] {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/u;
 
 /**
  * What no rule can judge is refused before the transaction: a date that is not a day, a place or
  * a mediator that cannot exist (the database would fail on them instead). An empty mediator is none.
  */
-function checkedInput(input: RedemptionInput): RedemptionInput {
+function checkedInput(input: RedemptionInput): RedemptionInput & { mediatorId: string | null } {
   if (!UUID.test(input.placeId)) throw new DomainError('place_unknown', 'placeId');
   if (!isIsoDate(input.serviceDate)) throw new DomainError('service_date_invalid', 'serviceDate');
   const mediatorId = input.mediatorId || null;
@@ -97,117 +97,144 @@ export async function redeemVouchers(
 ): Promise<RedemptionResult> {
   const codes = parseCodes(request.codes);
   const input = checkedInput(request);
+  if (idempotencyKey !== undefined) {
+    if (recorder.tokenId === null) throw new Error('idempotency keys belong to API clients');
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) throw new DomainError('idempotency_key_invalid', 'Idempotency-Key');
+  }
   const keys = voucherKeys(ctx.config);
   const hashes = codes.map((code) => hashVoucherCode(keys, code));
-  const requestHash = idempotencyKey === undefined ? undefined : hashRequest(recorder, input, codes);
+  const claim =
+    idempotencyKey === undefined || recorder.tokenId === null
+      ? undefined
+      : { tokenId: recorder.tokenId, key: idempotencyKey, requestHash: hashRequest(recorder, input, codes) };
   const now = ctx.clock.now();
 
   return ctx.db.transaction().execute(async (trx) => {
-    if (idempotencyKey !== undefined && requestHash !== undefined) {
-      const earlier = await claimIdempotencyKey(trx, recorder, idempotencyKey, requestHash, now);
-      if (earlier) return { outcome: earlier, replayed: true };
+    const { claimed, facts } = await loadRedemptionFacts(trx, recorder, input, now, ctx.config.redemptionFailuresMax, claim);
+    if (!claimed || !facts) return { outcome: await earlierOutcome(trx, claim!), replayed: true };
+    const vouchers = await lockVouchers(trx, hashes);
+    const missing = hashes.findIndex((hash) => !vouchers.byHash.has(hash.toString('hex')));
+    if (missing >= 0) return { outcome: await refuse(trx, recorder, input, { ok: false, reason: 'voucher_unknown', voucherIndex: missing }, null, now, claim), replayed: false };
+    const ordered = hashes.map((hash) => vouchers.byHash.get(hash.toString('hex'))!);
+    const decision = decideRedemption(ordered, facts);
+    if (!decision.ok) {
+      // A code sent twice: the refusal is about its second occurrence, the one to remove.
+      const index =
+        decision.reason === 'voucher_repeated'
+          ? hashes.findIndex((hash, i) => hashes.slice(0, i).some((earlier) => earlier.equals(hash)))
+          : decision.voucherId === undefined
+            ? undefined
+            : ordered.findIndex((v) => v.id === decision.voucherId);
+      const outcome: RedemptionOutcome = { ok: false, reason: decision.reason, ...(index === undefined ? {} : { voucherIndex: index }) };
+      const voucherId = index === undefined ? null : (ordered[index]?.id ?? null);
+      return { outcome: await refuse(trx, recorder, input, outcome, voucherId, now, claim), replayed: false };
     }
-    const outcome = await decideAndWrite(trx, recorder, input, hashes, now, ctx.config.redemptionFailuresMax);
-    if (idempotencyKey !== undefined && recorder.tokenId !== null) {
-      await trx
-        .updateTable('idempotency_keys')
-        .set({ outcome: JSON.stringify(outcome) })
-        .where('token_id', '=', recorder.tokenId)
-        .where('key', '=', idempotencyKey)
-        .execute();
-    }
+    const outcome = await accept(trx, recorder, input, facts, ordered, decision, now, claim);
     return { outcome, replayed: false };
   });
 }
 
-async function decideAndWrite(
+/**
+ * Writes the redemption, marks its vouchers and stores the key's outcome in one statement (the
+ * redemption's id is chosen here, so the outcome is known before writing), creating the ledger
+ * accounts it needs; then the ledger entry.
+ */
+async function accept(
+  trx: Kysely<DB>,
+  recorder: Recorder,
+  input: RedemptionInput & { mediatorId: string | null },
+  facts: LoadedFacts,
+  vouchers: readonly LockedVoucher[],
+  decision: { vouchersCents: number; holderShareCents: number },
+  now: Date,
+  claim: { tokenId: string; key: string } | undefined,
+): Promise<RedemptionOutcome> {
+  // The rules accept only a service active in the place's catalogue.
+  if (facts.entryId === null || facts.referentialVersion === null) throw new Error('a redemption was accepted without its catalogue entry');
+  const id = randomUUID();
+  const outcome: RedemptionOutcome = {
+    ok: true,
+    redemption: {
+      id,
+      placeId: input.placeId,
+      serviceCode: input.serviceCode,
+      serviceDate: input.serviceDate,
+      deliveryMode: input.deliveryMode,
+      priceCents: facts.service.priceCents,
+      vouchersCents: decision.vouchersCents,
+      holderShareCents: decision.holderShareCents,
+      voucherCount: vouchers.length,
+      createdAt: now.toISOString(),
+    },
+  };
+  const byOrder = new Map<string, { orderId: string; funderId: string; cents: number }>();
+  for (const voucher of vouchers) {
+    const part = byOrder.get(voucher.orderId) ?? { orderId: voucher.orderId, funderId: voucher.funderId, cents: 0 };
+    part.cents += voucher.faceValueCents;
+    byOrder.set(voucher.orderId, part);
+  }
+  const ledger = { id, providerId: recorder.providerId, serviceDate: input.serviceDate, byOrder: [...byOrder.values()] };
+  const accounts = entryAccountRows(redemptionEntryLines(ledger), now);
+  const { rows } = await sql<{ marked: number | string }>`
+    with redemption as (
+      insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
+        delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
+        recorded_by_user, recorded_by_token, created_at)
+      values (${id}::uuid, ${recorder.providerId}::uuid, ${input.placeId}::uuid, ${facts.entryId}::uuid, ${facts.referentialVersion}::int,
+        ${input.serviceCode}, ${input.serviceDate}::date, ${input.deliveryMode}, ${facts.service.priceCents}::int, ${decision.vouchersCents}::int,
+        ${decision.holderShareCents}::int, ${vouchers.length}::int, ${input.mediatorId}::uuid, ${input.publicAge ?? null}, ${input.publicSituation ?? null},
+        ${recorder.userId}::uuid, ${recorder.tokenId}::uuid, ${now})
+      returning id
+    ), marked as (
+      update vouchers set redemption_id = (select id from redemption), redeemed_at = ${now}
+      where id in (${sql.join(vouchers.map((v) => sql`${v.id}::uuid`))}) and redemption_id is null
+      returning id
+    ), accounts as (
+      insert into ledger_accounts (id, key, kind, organisation_id, order_id, territory, chart_number, label, created_at)
+      values ${sql.join(
+        accounts.map(
+          (a) =>
+            sql`(${a.id}::uuid, ${a.key}, ${a.kind}, ${a.organisation_id}::uuid, ${a.order_id}::uuid, ${a.territory}, ${a.chart_number}, ${a.label}, ${a.created_at})`,
+        ),
+      )}
+      on conflict (key) do nothing
+    )${claim ? sql`, answered as (update idempotency_keys set outcome = ${JSON.stringify(outcome)}::jsonb where token_id = ${claim.tokenId}::uuid and key = ${claim.key})` : sql``}
+    select (select count(*) from marked) as marked`.execute(trx);
+  // Cannot differ under the row locks taken above; if it ever did, nothing is written.
+  if (Number(rows[0]!.marked) !== vouchers.length) throw new Error('vouchers changed under their lock');
+  await postRedemption(trx, ledger, now, { accountsEnsured: true });
+  return outcome;
+}
+
+/** Records a refusal with its reason (never the code) and stores the key's outcome, in one statement. */
+async function refuse(
   trx: Kysely<DB>,
   recorder: Recorder,
   input: RedemptionInput,
-  hashes: Buffer[],
+  outcome: RedemptionOutcome & { ok: false },
+  voucherId: string | null,
   now: Date,
-  refusalLimit: number,
+  claim: { tokenId: string; key: string } | undefined,
 ): Promise<RedemptionOutcome> {
-  await assertUnderRefusalLimit(trx, recorder, input.placeId, now, refusalLimit);
-  const facts = await loadRedemptionFacts(trx, recorder.providerId, input, now);
-  const vouchers = await lockVouchers(trx, hashes);
-  const indexOf = (id: string | undefined) => (id === undefined ? undefined : hashes.findIndex((h) => h.equals(vouchers.byId.get(id)!.hash)));
-
-  let outcome: RedemptionOutcome;
-  const missing = hashes.findIndex((hash) => !vouchers.byHash.has(hash.toString('hex')));
-  if (missing >= 0) {
-    outcome = { ok: false, reason: 'voucher_unknown', voucherIndex: missing };
-  } else {
-    const ordered = hashes.map((hash) => vouchers.byHash.get(hash.toString('hex'))!);
-    const decision = decideRedemption(ordered, facts);
-    if (decision.ok) {
-      // The rules accept only a service active in the place's catalogue.
-      if (facts.entryId === null || facts.referentialVersion === null) throw new Error('a redemption was accepted without its catalogue entry');
-      const redemption = await trx
-        .insertInto('redemptions')
-        .values({
-          provider_id: recorder.providerId,
-          place_id: input.placeId,
-          catalogue_entry_id: facts.entryId,
-          referential_version: facts.referentialVersion,
-          service_code: input.serviceCode,
-          service_date: input.serviceDate,
-          delivery_mode: input.deliveryMode,
-          price_cents: facts.service.priceCents,
-          vouchers_cents: decision.vouchersCents,
-          holder_share_cents: decision.holderShareCents,
-          voucher_count: ordered.length,
-          mediator_id: input.mediatorId ?? null,
-          public_age: input.publicAge ?? null,
-          public_situation: input.publicSituation ?? null,
-          recorded_by_user: recorder.userId,
-          recorded_by_token: recorder.tokenId,
-          created_at: now,
-        })
-        .returning(['id', 'created_at'])
-        .executeTakeFirstOrThrow();
-      const marked = await trx
-        .updateTable('vouchers')
-        .set({ redemption_id: redemption.id, redeemed_at: now })
-        .where('id', 'in', ordered.map((v) => v.id))
-        .where('redemption_id', 'is', null)
-        .executeTakeFirst();
-      // Cannot differ under the row locks taken above; if it ever did, nothing is written.
-      if (Number(marked.numUpdatedRows) !== ordered.length) throw new Error('vouchers changed under their lock');
-      return {
-        ok: true,
-        redemption: {
-          id: redemption.id,
-          placeId: input.placeId,
-          serviceCode: input.serviceCode,
-          serviceDate: input.serviceDate,
-          deliveryMode: input.deliveryMode,
-          priceCents: facts.service.priceCents,
-          vouchersCents: decision.vouchersCents,
-          holderShareCents: decision.holderShareCents,
-          voucherCount: ordered.length,
-          createdAt: redemption.created_at.toISOString(),
-        },
-      };
-    }
-    // A code sent twice: the refusal is about its second occurrence, the one to remove.
-    const index =
-      decision.reason === 'voucher_repeated' ? hashes.findIndex((hash, i) => hashes.slice(0, i).some((earlier) => earlier.equals(hash))) : indexOf(decision.voucherId);
-    outcome = { ok: false, reason: decision.reason, ...(index === undefined ? {} : { voucherIndex: index }) };
-  }
-  await trx
-    .insertInto('redemption_refusals')
-    .values({
-      provider_id: recorder.providerId,
-      place_id: input.placeId,
-      voucher_id: outcome.voucherIndex === undefined ? null : (vouchers.byHash.get(hashes[outcome.voucherIndex]!.toString('hex'))?.id ?? null),
-      reason: outcome.reason,
-      recorded_by_user: recorder.userId,
-      recorded_by_token: recorder.tokenId,
-      created_at: now,
-    })
-    .execute();
+  await sql`
+    with refusal as (
+      insert into redemption_refusals (provider_id, place_id, voucher_id, reason, recorded_by_user, recorded_by_token, created_at)
+      values (${recorder.providerId}::uuid, ${input.placeId}::uuid, ${voucherId}::uuid, ${outcome.reason}, ${recorder.userId}::uuid, ${recorder.tokenId}::uuid, ${now})
+    )${claim ? sql`, answered as (update idempotency_keys set outcome = ${JSON.stringify(outcome)}::jsonb where token_id = ${claim.tokenId}::uuid and key = ${claim.key})` : sql``}
+    select 1`.execute(trx);
   return outcome;
+}
+
+/** The outcome stored under a key already taken, if the request is the same; a conflict otherwise. */
+async function earlierOutcome(trx: Kysely<DB>, claim: { tokenId: string; key: string; requestHash: Buffer }): Promise<RedemptionOutcome> {
+  const earlier = await trx
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'outcome'])
+    .where('token_id', '=', claim.tokenId)
+    .where('key', '=', claim.key)
+    .executeTakeFirstOrThrow();
+  if (!earlier.request_hash.equals(claim.requestHash)) throw new DomainError('idempotency_key_reused', 'Idempotency-Key');
+  return earlier.outcome as RedemptionOutcome;
 }
 
 function hashRequest(recorder: Recorder, input: RedemptionInput, codes: readonly VoucherCode[]): Buffer {
@@ -225,174 +252,3 @@ function hashRequest(recorder: Recorder, input: RedemptionInput, codes: readonly
   return createHash('sha256').update(canonical).digest();
 }
 
-/**
- * Takes the key for this request, or finds the earlier outcome under it. The row is inserted in
- * the redemption's own transaction: a concurrent request with the same key waits on it, then
- * reads the outcome; if this transaction fails, the key is free again.
- */
-async function claimIdempotencyKey(trx: Kysely<DB>, recorder: Recorder, key: string, requestHash: Buffer, now: Date): Promise<RedemptionOutcome | undefined> {
-  if (recorder.tokenId === null) throw new Error('idempotency keys belong to API clients');
-  if (!/^[\x21-\x7e]{1,255}$/u.test(key)) throw new DomainError('idempotency_key_invalid', 'Idempotency-Key');
-  const claimed = await trx
-    .insertInto('idempotency_keys')
-    .values({ token_id: recorder.tokenId, key, request_hash: requestHash, outcome: JSON.stringify(null), created_at: now })
-    .onConflict((oc) => oc.columns(['token_id', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (claimed) return undefined;
-  const earlier = await trx
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'outcome'])
-    .where('token_id', '=', recorder.tokenId)
-    .where('key', '=', key)
-    .executeTakeFirstOrThrow();
-  if (!earlier.request_hash.equals(requestHash)) throw new DomainError('idempotency_key_reused', 'Idempotency-Key');
-  return earlier.outcome as RedemptionOutcome;
-}
-
-/** Too many refusals lately, for this place or this person or client: guessing codes stops here. */
-export async function assertUnderRefusalLimit(trx: Kysely<DB>, recorder: Recorder, placeId: string | null, now: Date, refusalLimit: number): Promise<void> {
-  const since = new Date(now.getTime() - REFUSAL_WINDOW_MS);
-  const byRecorder =
-    recorder.tokenId !== null
-      ? sql<number>`(select count(*) from redemption_refusals where recorded_by_token = ${recorder.tokenId} and created_at > ${since})`
-      : sql<number>`(select count(*) from redemption_refusals where recorded_by_user = ${recorder.userId} and created_at > ${since})`;
-  const row = await sql<{ by_place: number; by_recorder: number }>`
-    select (select count(*) from redemption_refusals where place_id = ${placeId} and created_at > ${since}) as by_place,
-           ${byRecorder} as by_recorder`.execute(trx);
-  const counts = row.rows[0]!;
-  if (Number(counts.by_place) >= refusalLimit || Number(counts.by_recorder) >= refusalLimit) throw new DomainError('too_many_attempts');
-}
-
-interface LoadedFacts extends RedemptionFacts {
-  /** Null when the place does not offer the service: the rules refuse it (service_not_in_catalogue). */
-  entryId: string | null;
-  referentialVersion: number | null;
-}
-
-async function loadRedemptionFacts(trx: Kysely<DB>, providerId: string, input: RedemptionInput, now: Date): Promise<LoadedFacts> {
-  const row = await trx
-    .selectFrom('places')
-    .innerJoin('providers', 'providers.organisation_id', 'places.provider_id')
-    .leftJoin('catalogue_entries as entry', (join) => join.onRef('entry.place_id', '=', 'places.id').on('entry.service_code', '=', input.serviceCode))
-    .leftJoin('referential_services as service', (join) =>
-      join.onRef('service.version', '=', 'entry.referential_version').onRef('service.code', '=', 'entry.service_code'),
-    )
-    .select([
-      'places.insee_code',
-      'places.typologies',
-      'places.status as place_status',
-      'providers.status as provider_status',
-      'providers.suspended_at',
-      'entry.id as entry_id',
-      'entry.active',
-      'entry.price_cents',
-      'entry.delivery_modes',
-      'entry.referential_version',
-      'service.level',
-      'service.doing_for_person',
-    ])
-    .where('places.id', '=', input.placeId)
-    .where('places.provider_id', '=', providerId)
-    .executeTakeFirst();
-  if (!row) throw new DomainError('place_unknown', 'placeId');
-  // A service the place does not offer is refused like a paused one, and recorded as such.
-  const offered = row.entry_id !== null && row.level !== null;
-  let mediatorIsEmployee: boolean | undefined;
-  if (input.mediatorId) {
-    const mediator = await trx
-      .selectFrom('mediators')
-      .select('status')
-      .where('id', '=', input.mediatorId)
-      .where('provider_id', '=', providerId)
-      .where('active', '=', true)
-      .executeTakeFirst();
-    if (!mediator) throw new DomainError('mediator_unknown', 'mediatorId');
-    mediatorIsEmployee = mediator.status === 'employee';
-  }
-  return {
-    now,
-    serviceDate: input.serviceDate,
-    deliveryMode: input.deliveryMode,
-    mediatorIsEmployee,
-    entryId: offered ? row.entry_id : null,
-    referentialVersion: offered ? row.referential_version : null,
-    place: {
-      inseeCode: row.insee_code,
-      typologies: row.typologies,
-      published: row.place_status === 'published',
-      providerQualified: row.provider_status === 'qualified',
-      providerSuspended: row.suspended_at !== null,
-    },
-    service: {
-      active: offered && row.active === true,
-      serviceCode: input.serviceCode,
-      level: row.level ?? 0,
-      priceCents: row.price_cents ?? 0,
-      deliveryModes: row.delivery_modes ?? [],
-      employeesOnly: row.doing_for_person === true,
-    },
-  };
-}
-
-interface LockedVoucher extends VoucherFacts {
-  hash: Buffer;
-}
-
-/** The vouchers with these hashes, locked, with their booklet's and order's facts. */
-export async function lockVouchers(trx: Kysely<DB>, hashes: readonly Buffer[], lock = true) {
-  let query = trx
-    .selectFrom('vouchers')
-    .innerJoin('booklets', 'booklets.id', 'vouchers.booklet_id')
-    .innerJoin('orders', 'orders.id', 'vouchers.order_id')
-    .select([
-      'vouchers.id',
-      'vouchers.code_hash',
-      'vouchers.face_value_cents',
-      'vouchers.redemption_id',
-      'booklets.handed_out_at',
-      'booklets.cancelled_at',
-      'orders.status',
-      'orders.territory',
-      'orders.service_levels',
-      'orders.service_codes',
-      'orders.place_types',
-      'orders.valid_from',
-      'orders.valid_until',
-      'orders.holder_share_allowed',
-      'orders.delivery_modes',
-      'orders.activation',
-    ])
-    .where('vouchers.code_hash', 'in', [...hashes])
-    .orderBy('vouchers.id');
-  if (lock) query = query.forUpdate('vouchers');
-  const rows = await query.execute();
-  const byHash = new Map<string, LockedVoucher>();
-  const byId = new Map<string, LockedVoucher>();
-  for (const row of rows) {
-    const order: OrderRules = {
-      status: row.status,
-      territory: row.territory,
-      serviceLevels: row.service_levels,
-      serviceCodes: row.service_codes,
-      placeTypes: row.place_types,
-      validFrom: row.valid_from,
-      validUntil: row.valid_until,
-      holderShareAllowed: row.holder_share_allowed,
-      deliveryModes: row.delivery_modes,
-      activation: row.activation,
-    };
-    const voucher: LockedVoucher = {
-      id: row.id,
-      hash: row.code_hash,
-      faceValueCents: row.face_value_cents,
-      redeemed: row.redemption_id !== null,
-      bookletHandedOut: row.handed_out_at !== null,
-      bookletCancelled: row.cancelled_at !== null,
-      order,
-    };
-    byHash.set(row.code_hash.toString('hex'), voucher);
-    byId.set(row.id, voucher);
-  }
-  return { byHash, byId };
-}

@@ -74,7 +74,7 @@ export function redemptionsApi(parent: FastifyInstance, ctx: AppContext) {
         tags: ['Encaissement'],
         summary: 'Voir l’état de chèques sans les encaisser',
         description:
-          'Pour chaque code, son état (`usable` : encaissable) et les règles de son financeur, comme le montre la page de scan ; rien n’est encaissé. Un code inconnu compte comme un refus pour la limite de tentatives du jeton (429 `too_many_attempts`).',
+          'Pour chaque code, son état (`usable` : encaissable) et les règles de son financeur, comme le montre la page de scan ; rien n’est encaissé. Un code inconnu compte comme un refus pour la limite de tentatives du jeton (429 `too_many_refusals`).',
         security: bearerSecurity,
         body: voucherCheckBody,
         response: { 200: voucherCheckResponse, ...redemptionErrorResponses },

@@ -121,7 +121,7 @@ export function redemptionRoutes(app: FastifyInstance, ctx: AppContext) {
     try {
       lines = await previewVouchers(ctx, recorderOf(request), form.data.codes, place.id);
     } catch (error) {
-      if (error instanceof DomainError && error.code === 'too_many_attempts') return sendTooManyAttemptsPage(request, reply);
+      if (error instanceof DomainError && error.code === 'too_many_refusals') return sendTooManyAttemptsPage(request, reply);
       throw error;
     }
     const assessment = assessPreview(lines, { place, service, serviceDate: form.data.serviceDate, deliveryMode: form.data.deliveryMode, mediator }, ctx.clock.now());
@@ -163,7 +163,7 @@ export function redemptionRoutes(app: FastifyInstance, ctx: AppContext) {
       return again(errorEntry(outcome.reason).status, refusalErrors(outcome, input.codes));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      if (error.code === 'too_many_attempts') return sendTooManyAttemptsPage(request, reply);
+      if (error.code === 'too_many_refusals') return sendTooManyAttemptsPage(request, reply);
       if (error.code === 'place_unknown') throw error;
       const message = errorEntry(error.code).message;
       const status = errorEntry(error.code).status;
