@@ -97,5 +97,6 @@ describe('calendar arithmetic', () => {
 
   it('writes dates in French', () => {
     expect(formatLongDate('2026-11-25')).toBe('25 novembre 2026');
+    expect(formatLongDate('2026-12-01')).toBe('1er décembre 2026');
   });
 });

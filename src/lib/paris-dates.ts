@@ -54,7 +54,8 @@ export function endOfParisDay(day: IsoDate): Date {
   return startOfParisDay(addDays(day, 1));
 }
 
-/** 25 novembre 2026 */
+/** 25 novembre 2026, 1er décembre 2026 (French writes the first of the month as an ordinal). */
 export function formatLongDate(day: IsoDate): string {
-  return new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(`${day}T00:00:00Z`));
+  const text = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(`${day}T00:00:00Z`));
+  return text.replace(/^1 /u, '1er ');
 }

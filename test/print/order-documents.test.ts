@@ -88,7 +88,7 @@ describe('order documents', () => {
     expect(text).toContain("Facturation à l'usage : seuls les chèques utilisés sont facturés chaque mois");
     expect(text).not.toContain("Paiement d'avance");
     expect(text).toContain("Référence d'engagement : EJ-2026-0042");
-    expect(text).toContain('Valables du 1 décembre 2026 au 30 novembre 2027');
+    expect(text).toContain('Valables du 1er décembre 2026 au 30 novembre 2027');
     expect(text).toContain('Valable à : Bordeaux Métropole');
     expect(text).toContain('Sans reste à payer pour la personne');
     expect(text).toContain("Facturation à l'usage : aucun paiement d'avance ; chaque mois, seuls les chèques utilisés sont facturés.");

@@ -102,7 +102,7 @@ describe('voucher sheets', () => {
     expect(text).toContain('Pass numérique');
     expect(text).toContain('10 €');
     expect(text).toContain("Valable jusqu'au 30 novembre 2027");
-    expect(text).toContain('Valable du 1 décembre 2026 au 30 novembre 2027');
+    expect(text).toContain('Valable du 1er décembre 2026 au 30 novembre 2027');
     expect(text).toContain("Communauté d'agglomération du Grand Œuvre");
     expect(text).toContain('Pour les services : « Maîtriser le numérique »');
     expect(text).toContain('https://passnum.example.fr/mon-pass');

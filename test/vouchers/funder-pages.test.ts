@@ -217,7 +217,7 @@ describe('an order from draft to booklets in a distributor’s hands', () => {
     expect(page.body).toContain('Brouillon');
     expect(page.body).toContain('Bordeaux (33063)');
     expect(page.body).toContain('Nouvelle-Aquitaine');
-    expect(page.body).toContain('Valable du 1 avril 2026 au 31 mars 2027');
+    expect(page.body).toContain('Valable du 1er avril 2026 au 31 mars 2027');
     expect(page.body).toContain('Sans reste à payer pour la personne');
     expect(page.body).toContain(`action="/financeur/commandes/${id}/confirmer"`);
     expect(page.body).toContain(`action="/financeur/commandes/${id}/annuler"`);

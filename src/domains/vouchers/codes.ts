@@ -84,6 +84,7 @@ export function deriveVoucherKeys(secret: Buffer): VoucherKeys {
 }
 
 const keysByDir = new Map<string, VoucherKeys>();
+const keysBySecret = new WeakMap<Buffer, VoucherKeys>();
 
 /**
  * The keys of this installation: from `config.voucherSecret` when set (PASSNUM_VOUCHER_SECRET),
@@ -91,7 +92,11 @@ const keysByDir = new Map<string, VoucherKeys>();
  * that secret makes the issued codes unusable: back it up apart from the database.
  */
 export function voucherKeys(config: Pick<Config, 'voucherSecret' | 'dataDir'>): VoucherKeys {
-  if (config.voucherSecret) return deriveVoucherKeys(config.voucherSecret);
+  if (config.voucherSecret) {
+    let derived = keysBySecret.get(config.voucherSecret);
+    if (!derived) keysBySecret.set(config.voucherSecret, (derived = deriveVoucherKeys(config.voucherSecret)));
+    return derived;
+  }
   const file = path.join(config.dataDir, 'voucher-secret');
   let keys = keysByDir.get(file);
   if (keys) return keys;
@@ -102,8 +107,14 @@ export function voucherKeys(config: Pick<Config, 'voucherSecret' | 'dataDir'>): 
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     mkdirSync(config.dataDir, { recursive: true });
     secret = randomBytes(32);
-    writeFileSync(file, `${secret.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(file, 0o600);
+    try {
+      writeFileSync(file, `${secret.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(file, 0o600);
+    } catch (raced) {
+      // Another process created it first: its secret is the one.
+      if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
+      secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    }
   }
   keys = deriveVoucherKeys(secret);
   keysByDir.set(file, keys);
