@@ -162,7 +162,8 @@ create table redemption_refusals (
   provider_id uuid not null references organisations (id),
   place_id uuid references places (id),
   voucher_id uuid references vouchers (id),
-  reason text not null,
+  -- The reasons of domains/vouchers/rules.ts (REFUSAL_REASONS).
+  reason text not null check (reason in ('voucher_unknown', 'voucher_repeated', 'voucher_not_issued', 'voucher_not_active', 'voucher_cancelled', 'voucher_already_used', 'voucher_not_yet_valid', 'voucher_expired', 'service_date_invalid', 'provider_not_qualified', 'provider_suspended', 'place_not_published', 'service_not_in_catalogue', 'place_outside_territory', 'place_type_not_allowed', 'service_not_allowed', 'delivery_mode_not_allowed', 'mediator_not_allowed', 'holder_share_not_allowed', 'too_many_vouchers')),
   recorded_by_user uuid references users (id),
   recorded_by_token uuid references api_tokens (id),
   created_at timestamptz not null
