@@ -27,9 +27,10 @@ import { openRuntime } from '../src/runtime.js';
  * the load generator (autocannon, here) does not share its event loop. It runs on a scratch
  * PostgreSQL database (BENCH_POSTGRES_URL, else DATABASE_URL, else postgres://127.0.0.1:5432/postgres
  * names the server; the database is created, migrated, seeded, then dropped), then on embedded
- * PGlite in a temporary data directory. The seed: a qualified provider with published places
- * offering M01, a funder's order valid in Gironde, active on issue, and a provider API token with
- * `redemptions:write`.
+ * PGlite in a temporary data directory. The seed, as a département on a busy day: PROVIDERS
+ * qualified providers, each with its places offering M01 and its own API token with
+ * `redemptions:write`, and ORDERS funders' orders valid in Gironde, active on issue; requests go
+ * round-robin over the places, and the vouchers are drawn alternately from the orders.
  *
  * The machine's baseline, in the same run and on the same PostgreSQL server: pgbench TPC-B
  * (`-i -s 10`, then `-c 8 -j 2 -T 20`) on another scratch database. Target: redemptions/s ÷ tps
@@ -39,7 +40,9 @@ import { openRuntime } from '../src/runtime.js';
  * transaction much less.
  */
 
-const PLACES = 5;
+const PROVIDERS = 25;
+const PLACES = 2;
+const ORDERS = 10;
 const WARM_UP_SECONDS = 3;
 const SECONDS = 20;
 const TARGET_RATIO = 0.5;
@@ -83,10 +86,9 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: Can
 // ---------------------------------------------------------------------------------------------
 
 interface Seeded {
-  placeIds: string[];
+  targets: { placeId: string; token: string }[];
   codes: string[];
-  token: string;
-  tokenId: string;
+  tokenIds: string[];
 }
 
 /** A qualified provider, its places and catalogue, an issued order and an API token. */
@@ -95,75 +97,91 @@ async function seed(config: Config, vouchers: number): Promise<Seeded> {
   const { ctx } = runtime;
   try {
     const now = ctx.clock.now();
-    const provider = await insertOrganisation(ctx.db, { kind: 'provider', name: 'Structure du banc d’essai' });
-    await ctx.db
-      .insertInto('providers')
-      .values({
-        organisation_id: provider.id,
-        legal_form: 'association',
-        siret: '35600000000048',
-        rna: null,
-        address: '1 place de la Mairie',
-        postcode: '33000',
-        insee_code: '33063',
-        commune: 'Bordeaux',
-        status: 'qualified',
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    const providerActor: Actor = { userId: null, organisationId: provider.id, apiTokenId: null };
-    const placeIds: string[] = [];
-    for (let i = 0; i < PLACES; i++) {
-      const place = await createPlace(ctx, providerActor, provider.id, {
-        name: `Médiathèque ${i + 1}`,
-        address: `${i + 1} rue du Lac`,
-        addressComplement: null,
-        postcode: '33300',
-        inseeCode: '33063',
-        latitude: 44.8837 + i / 1000,
-        longitude: -0.5665,
-        typologies: ['BIB'],
-        openingHours: 'Mo-Fr 09:00-12:00,14:00-18:00',
-        accessibilityUrl: null,
-        specificSupport: [],
-        phone: '05 56 00 00 00',
-        email: 'contact@mediatheque.fr',
-        website: null,
-        itinerant: false,
+    const targets: { placeId: string; token: string }[] = [];
+    const tokenIds: string[] = [];
+    for (let p = 0; p < PROVIDERS; p++) {
+      const provider = await insertOrganisation(ctx.db, { kind: 'provider', name: `Structure du banc d’essai ${p + 1}` });
+      await ctx.db
+        .insertInto('providers')
+        .values({
+          organisation_id: provider.id,
+          legal_form: 'association',
+          siret: '35600000000048',
+          rna: null,
+          address: '1 place de la Mairie',
+          postcode: '33000',
+          insee_code: '33063',
+          commune: 'Bordeaux',
+          status: 'qualified',
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      const providerActor: Actor = { userId: null, organisationId: provider.id, apiTokenId: null };
+      const { token, tokenId } = await createApiToken(ctx, providerActor, {
+        organisationId: provider.id,
+        organisationKind: 'provider',
+        name: 'Logiciel de caisse',
+        scopes: ['redemptions:write'],
       });
-      for (const serviceCode of ['M01', 'M02', 'D01']) {
-        await saveCatalogueEntry(ctx, providerActor, provider.id, place.id, {
-          serviceCode,
-          priceCents: 1000,
-          durationMinutes: 60,
-          format: 'individual',
-          deliveryModes: ['on_site', 'remote'],
-          parcours: null,
-          active: true,
+      tokenIds.push(tokenId);
+      for (let i = 0; i < PLACES; i++) {
+        const place = await createPlace(ctx, providerActor, provider.id, {
+          name: `Médiathèque ${p + 1}-${i + 1}`,
+          address: `${i + 1} rue du Lac`,
+          addressComplement: null,
+          postcode: '33300',
+          inseeCode: '33063',
+          latitude: 44.8837 + p / 1000,
+          longitude: -0.5665 + i / 1000,
+          typologies: ['BIB'],
+          openingHours: 'Mo-Fr 09:00-12:00,14:00-18:00',
+          accessibilityUrl: null,
+          specificSupport: [],
+          phone: '05 56 00 00 00',
+          email: 'contact@mediatheque.fr',
+          website: null,
+          itinerant: false,
         });
+        for (const serviceCode of ['M01', 'M02', 'D01']) {
+          await saveCatalogueEntry(ctx, providerActor, provider.id, place.id, {
+            serviceCode,
+            priceCents: 1000,
+            durationMinutes: 60,
+            format: 'individual',
+            deliveryModes: ['on_site', 'remote'],
+            parcours: null,
+            active: true,
+          });
+        }
+        targets.push({ placeId: place.id, token });
       }
-      placeIds.push(place.id);
     }
-    const { token, tokenId } = await createApiToken(ctx, providerActor, {
-      organisationId: provider.id,
-      organisationKind: 'provider',
-      name: 'Logiciel de caisse',
-      scopes: ['redemptions:write'],
-    });
 
-    const funder = await insertOrganisation(ctx.db, { kind: 'funder', name: 'Département du banc d’essai' });
-    const funderActor: Actor = { userId: null, organisationId: funder.id, apiTokenId: null };
-    const form = orderForm.parse({ bookletCount: String(vouchers / 10), vouchersPerBooklet: '10', fundingMode: 'billed_on_use', territory: '33', activation: 'on_issue' });
-    const draft = await saveDraftOrder(ctx, funderActor, funder.id, form);
-    await confirmOrder(ctx, funderActor, funder.id, draft.id);
-    await commitOrder(ctx, funderActor, { orderId: draft.id, reference: 'BENCH', by: { kind: 'funder', funderId: funder.id } });
-    await issueOrder(ctx, funderActor, { orderId: draft.id, funderId: funder.id });
     const keys = voucherKeys(config);
-    const sealed = await ctx.db.selectFrom('vouchers').select('code_sealed').where('order_id', '=', draft.id).orderBy('id').execute();
-    const codes = sealed.map((row) => unsealVoucherCode(keys, row.code_sealed));
+    const perOrder: string[][] = [];
+    for (let o = 0; o < ORDERS; o++) {
+      const funder = await insertOrganisation(ctx.db, { kind: 'funder', name: `Financeur du banc d’essai ${o + 1}` });
+      const funderActor: Actor = { userId: null, organisationId: funder.id, apiTokenId: null };
+      const form = orderForm.parse({
+        bookletCount: String(Math.ceil(vouchers / ORDERS / 10)),
+        vouchersPerBooklet: '10',
+        fundingMode: 'billed_on_use',
+        territory: '33',
+        activation: 'on_issue',
+      });
+      const draft = await saveDraftOrder(ctx, funderActor, funder.id, form);
+      await confirmOrder(ctx, funderActor, funder.id, draft.id);
+      await commitOrder(ctx, funderActor, { orderId: draft.id, reference: 'BENCH', by: { kind: 'funder', funderId: funder.id } });
+      await issueOrder(ctx, funderActor, { orderId: draft.id, funderId: funder.id });
+      const sealed = await ctx.db.selectFrom('vouchers').select('code_sealed').where('order_id', '=', draft.id).orderBy('id').execute();
+      perOrder.push(sealed.map((row) => unsealVoucherCode(keys, row.code_sealed)));
+    }
+    // Alternately from each order: consecutive requests touch different orders' accounts.
+    const codes: string[] = [];
+    for (let i = 0; perOrder.some((list) => i < list.length); i++) for (const list of perOrder) if (i < list.length) codes.push(list[i]!);
     if (runtime.database.kind === 'postgres') await runtime.database.execScript('vacuum analyze');
-    return { placeIds, codes, token, tokenId };
+    return { targets, codes, tokenIds };
   } finally {
     await runtime.close();
   }
@@ -286,11 +304,11 @@ async function drive(url: string, seeded: Seeded, connections: number, seconds: 
             exhausted = true;
             setImmediate(() => instance.stop());
           }
-          const placeId = seeded.placeIds[seeded.codes.length % seeded.placeIds.length]!;
+          const target = seeded.targets[seeded.codes.length % seeded.targets.length]!;
           return {
             ...request,
-            headers: { authorization: `Bearer ${seeded.token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-            body: JSON.stringify({ placeId, serviceCode: 'M01', serviceDate, deliveryMode: 'on_site', codes: [code ?? 'AAAAAAAAAAAAAAAA0'] }),
+            headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ placeId: target.placeId, serviceCode: 'M01', serviceDate, deliveryMode: 'on_site', codes: [code ?? 'AAAAAAAAAAAAAAAA0'] }),
           };
         },
       },
@@ -327,7 +345,7 @@ async function measureRedemptions(
   const config = readConfig(env);
   const started = performance.now();
   const seeded = await seed(config, vouchers);
-  console.log(`${label} : ${PLACES} lieux, ${seeded.codes.length} chèques émis et lus en ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${label} : ${PROVIDERS} structures, ${PROVIDERS * PLACES} lieux, ${ORDERS} commandes, ${seeded.codes.length} chèques émis et lus en ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const server = await startServer(env);
   let result: CannonResult & { exhausted: boolean };
   let warmUp: CannonResult;
@@ -349,7 +367,7 @@ async function measureRedemptions(
   try {
     const counts = await runtime.ctx.db
       .selectNoFrom((eb) => [
-        eb.selectFrom('redemptions').select(eb.fn.countAll<number>().as('n')).where('recorded_by_token', '=', seeded.tokenId).as('redemptions'),
+        eb.selectFrom('redemptions').select(eb.fn.countAll<number>().as('n')).where('recorded_by_token', 'in', seeded.tokenIds).as('redemptions'),
         eb.selectFrom('redemption_refusals').select(eb.fn.countAll<number>().as('n')).as('refusals'),
       ])
       .executeTakeFirstOrThrow();

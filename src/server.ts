@@ -3,6 +3,8 @@ import { buildApp } from './http/app.js';
 import { formatDemoLogins, isDatabaseEmpty, loadDemoWorld } from './cli/demo-world.js';
 import { refreshStatistics } from './db/client.js';
 import { openRuntime } from './runtime.js';
+import { JOB_HANDLERS, recurringWork } from './jobs/handlers.js';
+import { startJobWorker, type JobWorker } from './jobs/worker.js';
 
 /**
  * `npm start`: opens and migrates the database, loads the demo world on an empty embedded
@@ -24,6 +26,7 @@ export async function startServer(config: Config): Promise<void> {
     }
   }
   const app = await buildApp(ctx);
+  let worker: JobWorker | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -34,6 +37,7 @@ export async function startServer(config: Config): Promise<void> {
     try {
       await app.close();
       clearTimeout(grace);
+      await worker?.stop();
       await runtime.close();
       app.log.info('arrêt propre terminé');
       process.exit(0);
@@ -52,6 +56,8 @@ export async function startServer(config: Config): Promise<void> {
     await runtime.close();
     throw error;
   }
+  // Scheduled work (the monthly settlement): src/jobs.
+  worker = startJobWorker(ctx, { handlers: JOB_HANDLERS, everyRound: recurringWork, log: app.log });
   process.stdout.write(
     `passnum écoute sur ${config.publicUrl} (base : ${config.databaseUrl ? 'PostgreSQL' : `PGlite embarqué, ${config.dataDir}`})\n`,
   );

@@ -17,6 +17,8 @@ import { errorEntry } from '../http/error-table.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { formatDemoLogins, isDatabaseEmpty, loadDemoWorld } from './demo-world.js';
+import { registerLedgerCommands } from './ledger-commands.js';
+import { registerSettleCommand } from './settle.js';
 
 /** The command line: the same use cases and database code as the server, not a second implementation. */
 const program = new Command('passnum')
@@ -128,6 +130,9 @@ program
       else process.stdout.write(content);
     }),
   );
+
+registerLedgerCommands(program, withRuntime);
+registerSettleCommand(program, withRuntime);
 
 /** From a pipe (`echo … | npx passnum create-operator`) or typed at a prompt; never from argv. */
 async function readPassword(): Promise<string> {

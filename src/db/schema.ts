@@ -399,13 +399,14 @@ export interface LedgerAccountsTable {
   chart_number: string;
   label: string;
   balance_cents: Generated<number>;
+  postings_count: Generated<number>;
   created_at: Timestamp;
 }
 
 export type Journal = 'VT' | 'EN' | 'RE' | 'BQ' | 'OD';
 
 export interface JournalEntriesTable {
-  seq: number;
+  seq: Generated<number>;
   journal: Journal;
   kind: string;
   label: string;
@@ -415,8 +416,13 @@ export interface JournalEntriesTable {
   order_id: string | null;
   redemption_id: string | null;
   corrects_seq: number | null;
-  hash: Buffer;
   created_at: Timestamp;
+}
+
+export interface LedgerSealsTable {
+  seq: number;
+  hash: Buffer;
+  sealed_at: Timestamp;
 }
 
 export interface PostingsTable {
@@ -425,6 +431,7 @@ export interface PostingsTable {
   account_id: string;
   amount_cents: number;
   balance_after_cents: Generated<number>;
+  account_line: Generated<number>;
 }
 
 export interface LedgerHeadTable {
@@ -591,6 +598,7 @@ export interface DB {
   journal_entries: JournalEntriesTable;
   postings: PostingsTable;
   ledger_head: LedgerHeadTable;
+  ledger_seals: LedgerSealsTable;
   settlements: SettlementsTable;
   payout_batches: PayoutBatchesTable;
   payouts: PayoutsTable;

@@ -31,6 +31,7 @@ import { organisationRoutes } from './web/organisation/routes.js';
 import { DOCUMENT_UPLOAD_OPTIONS, documentUploadRoute } from './web/provider/documents-page.js';
 import { providerRoutes } from './web/provider/routes.js';
 import { referentialPage } from './web/public/referential-page.js';
+import { transparencyRoutes } from './web/public/transparency-page.js';
 import { publicRoutes } from './web/public/routes.js';
 import { placesRoutes } from './web/places/routes.js';
 import { providerPlacesRoutes } from './web/provider-places/routes.js';
@@ -39,7 +40,10 @@ import { distributorRoutes } from './web/distributor/routes.js';
 import { funderRoutes } from './web/funder/routes.js';
 import { holderRoutes } from './web/holder/routes.js';
 import { operatorOrderRoutes } from './web/operator/orders.js';
+import { operatorSettlementRoutes } from './web/operator/settlements.js';
 import { redemptionRoutes } from './web/redemption/routes.js';
+import { providerMoneyRoutes } from './web/provider-money/routes.js';
+import { funderMoneyRoutes } from './web/funder-money/routes.js';
 
 const ASSETS = {
   'passnum.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/passnum.css', import.meta.url)) },
@@ -181,6 +185,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   publicRoutes(app);
   referentialPage(app, ctx);
+  transparencyRoutes(app, ctx);
   accountRoutes(app, ctx);
   organisationRoutes(app, ctx);
   operatorRoutes(app, ctx);
@@ -191,8 +196,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   funderRoutes(app, ctx);
   distributorRoutes(app, ctx);
   operatorOrderRoutes(app, ctx);
+  operatorSettlementRoutes(app, ctx);
   redemptionRoutes(app, ctx);
   holderRoutes(app, ctx);
+  providerMoneyRoutes(app, ctx);
+  funderMoneyRoutes(app, ctx);
   // Only the provider's document upload takes multipart: its parser exists in this scope alone,
   // so any other route answers 415 to a multipart body.
   await app.register(async (scope) => {

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postEntry, type NewEntry } from '../../src/domains/ledger/post-entry.js';
+import { sealLedger, SEAL_DELAY_MS } from '../../src/domains/ledger/seal-ledger.js';
 import { verifyLedger } from '../../src/domains/ledger/verify-ledger.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { createOrganisation } from '../support/fixtures.js';
+import { expectSoundLedger } from '../support/ledger.js';
 
 let t: TestContext;
 beforeEach(async () => {
@@ -25,58 +27,76 @@ function payment(funderId: string, cents: number): NewEntry {
   };
 }
 
+const post = (entry: NewEntry) => t.ctx.db.transaction().execute((trx) => postEntry(trx, entry, t.ctx.clock.now()));
+
 describe('the ledger', () => {
-  it('numbers entries continuously, keeps balances and verifies its chain', async () => {
+  it('keeps balances after each posting, seals its entries behind them and verifies the chain', async () => {
     const funder = await createOrganisation(t.ctx, 'funder');
-    for (const cents of [1000, 250, 99]) await t.ctx.db.transaction().execute((trx) => postEntry(trx, payment(funder.id, cents), t.ctx.clock.now()));
-    const check = await verifyLedger(t.ctx.db);
-    expect(check).toEqual({ entries: 3, postings: 6, lastSeq: 3, problems: [] });
-    const accounts = await t.ctx.db.selectFrom('ledger_accounts').select(['kind', 'balance_cents']).orderBy('kind').execute();
+    for (const cents of [1000, 250, 99]) await post(payment(funder.id, cents));
+    // Too recent to seal with the production delay: pending, not a problem.
+    expect(await sealLedger(t.ctx.db, t.ctx.clock.now())).toMatchObject({ sealed: 0 });
+    expect(await verifyLedger(t.ctx.db, t.ctx.clock.now())).toMatchObject({ entries: 3, postings: 6, sealed: 0, pending: 3, problems: [] });
+    t.clock.advanceMinutes(SEAL_DELAY_MS / 60_000 + 1);
+    expect(await sealLedger(t.ctx.db, t.ctx.clock.now())).toMatchObject({ sealed: 3 });
+    expect(await sealLedger(t.ctx.db, t.ctx.clock.now())).toMatchObject({ sealed: 0 });
+    expect(await verifyLedger(t.ctx.db, t.ctx.clock.now())).toMatchObject({ entries: 3, postings: 6, sealed: 3, pending: 0, problems: [] });
+    const accounts = await t.ctx.db.selectFrom('ledger_accounts').select(['kind', 'balance_cents', 'postings_count']).orderBy('kind').execute();
     expect(accounts).toEqual([
-      { kind: 'bank', balance_cents: 1349 },
-      { kind: 'funder_balance', balance_cents: -1349 },
+      { kind: 'bank', balance_cents: 1349, postings_count: 3 },
+      { kind: 'funder_balance', balance_cents: -1349, postings_count: 3 },
     ]);
-    const after = await t.ctx.db.selectFrom('postings').select('balance_after_cents').where('line', '=', 1).orderBy('entry_seq').execute();
-    expect(after.map((p) => p.balance_after_cents)).toEqual([1000, 1250, 1349]);
+    const bank = await t.ctx.db
+      .selectFrom('postings')
+      .innerJoin('ledger_accounts', 'ledger_accounts.id', 'postings.account_id')
+      .select(['balance_after_cents', 'account_line'])
+      .where('ledger_accounts.kind', '=', 'bank')
+      .orderBy('account_line')
+      .execute();
+    expect(bank).toEqual([
+      { balance_after_cents: 1000, account_line: 1 },
+      { balance_after_cents: 1250, account_line: 2 },
+      { balance_after_cents: 1349, account_line: 3 },
+    ]);
   });
 
   it('refuses an unbalanced entry, in the code and in the database', async () => {
     const funder = await createOrganisation(t.ctx, 'funder');
     const entry = payment(funder.id, 1000);
     const unbalanced = { ...entry, lines: [entry.lines[0]!, { ...entry.lines[1]!, amountCents: -999 }] };
-    await expect(t.ctx.db.transaction().execute((trx) => postEntry(trx, unbalanced, t.ctx.clock.now()))).rejects.toThrow(/unbalanced/);
-    await t.ctx.db.transaction().execute((trx) => postEntry(trx, entry, t.ctx.clock.now()));
-    // Bypassing the code: a posting added to an existing entry makes it unbalanced at commit.
+    await expect(post(unbalanced)).rejects.toThrow(/unbalanced/);
+    await post(entry);
+    // Bypassing the code: an entry with a single posting is refused when its transaction commits.
     const account = await t.ctx.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'bank').executeTakeFirstOrThrow();
     await expect(
       t.ctx.db.transaction().execute(async (trx) => {
-        await sql`insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, hash, created_at) values (2, 'OD', 'x', 'x', '2026-11-02', 'x', ${Buffer.alloc(32, 1)}, now())`.execute(trx);
-        await trx.insertInto('postings').values({ entry_seq: 2, line: 1, account_id: account.id, amount_cents: 5 }).execute();
+        const { rows } = await sql<{ seq: number }>`insert into journal_entries (journal, kind, label, booked_on, piece_ref, created_at) values ('OD', 'x', 'x', '2026-11-02', 'x', now()) returning seq`.execute(trx);
+        await trx.insertInto('postings').values({ entry_seq: rows[0]!.seq, line: 1, account_id: account.id, amount_cents: 5 }).execute();
       }),
     ).rejects.toThrow(/unbalanced/);
-    expect((await verifyLedger(t.ctx.db)).problems).toEqual([]);
+    await expectSoundLedger(t.ctx);
   });
 
-  it('refuses any change to entries and postings, and sees tampering behind its back', async () => {
+  it('refuses any change to entries, postings and seals, and sees tampering behind its back', async () => {
     const funder = await createOrganisation(t.ctx, 'funder');
-    for (const cents of [1000, 2000]) await t.ctx.db.transaction().execute((trx) => postEntry(trx, payment(funder.id, cents), t.ctx.clock.now()));
-    await expect(sql`update journal_entries set label = 'autre' where seq = 1`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from postings where entry_seq = 1`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
-    await expect(sql`update ledger_head set last_seq = 1`.execute(t.ctx.db)).rejects.toThrow(/forward/);
-    // Someone with the power to disable triggers rewrites an amount: the chain shows it.
+    for (const cents of [1000, 2000]) await post(payment(funder.id, cents));
+    await expectSoundLedger(t.ctx);
+    await expect(sql`update journal_entries set label = 'autre'`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
+    await expect(sql`delete from postings`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
+    await expect(sql`delete from ledger_seals`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
+    await expect(sql`update ledger_head set last_seq = 0`.execute(t.ctx.db)).rejects.toThrow(/forward/);
+    // Someone with the power to disable triggers rewrites an amount, keeping the entry balanced: the chain shows it.
+    const first = await t.ctx.db.selectFrom('journal_entries').select('seq').orderBy('seq').executeTakeFirstOrThrow();
     await sql`alter table postings disable trigger postings_append_only`.execute(t.ctx.db);
-    await sql`update postings set amount_cents = 900 where entry_seq = 1 and line = 1`.execute(t.ctx.db);
-    await sql`update postings set amount_cents = -900 where entry_seq = 1 and line = 2`.execute(t.ctx.db);
-    const check = await verifyLedger(t.ctx.db);
-    expect(check.problems).toContainEqual({ seq: 1, problem: 'hash' });
+    await sql`update postings set amount_cents = amount_cents / 10 * 9 where entry_seq = ${first.seq}`.execute(t.ctx.db);
+    const check = await verifyLedger(t.ctx.db, t.ctx.clock.now());
+    expect(check.problems).toContainEqual({ seq: first.seq, problem: 'hash' });
+    expect(check.problems.some((p) => p.problem === 'balance_after')).toBe(true);
   });
 
-  it('chains entries written by concurrent transactions without a gap', async () => {
+  it('lets concurrent transactions post without waiting on a global number, and still verifies', async () => {
     const funders = await Promise.all(Array.from({ length: 4 }, () => createOrganisation(t.ctx, 'funder')));
-    await Promise.all(
-      Array.from({ length: 40 }, (_, i) => t.ctx.db.transaction().execute((trx) => postEntry(trx, payment(funders[i % 4]!.id, 100 + i), t.ctx.clock.now()))),
-    );
-    const check = await verifyLedger(t.ctx.db);
-    expect(check).toMatchObject({ entries: 40, lastSeq: 40, problems: [] });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => post(payment(funders[i % 4]!.id, 100 + i))));
+    const check = await expectSoundLedger(t.ctx);
+    expect(check).toMatchObject({ entries: 40, postings: 80, sealed: 40 });
   });
 });

@@ -1,6 +1,6 @@
+import { expectSoundLedger } from '../support/ledger.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountId, accountKey } from '../../src/domains/ledger/accounts.js';
-import { verifyLedger } from '../../src/domains/ledger/verify-ledger.js';
 import { issueOrder } from '../../src/domains/vouchers/issue-vouchers.js';
 import { commitOrder, confirmOrder, saveDraftOrder } from '../../src/domains/vouchers/orders.js';
 import { redeemVouchers } from '../../src/domains/vouchers/redeem-vouchers.js';
@@ -35,7 +35,7 @@ describe('the money of vouchers in the ledger', () => {
     await issueOrder(t.ctx, funder.funderActor, { orderId: draft.id, funderId: funder.funder.id });
     expect(await balance(funderKey)).toBe(0);
     expect(await balance(outstandingKey)).toBe(-10_000);
-    expect((await verifyLedger(t.ctx.db)).problems).toEqual([]);
+    await expectSoundLedger(t.ctx);
   });
 
   it('books each redemption against its orders, and nothing for a refusal', async () => {
@@ -62,7 +62,6 @@ describe('the money of vouchers in the ledger', () => {
     expect(await balance(accountKey({ kind: 'provider_payable', providerId: provider.organisation.id }))).toBe(-2000);
     const entries = await t.ctx.db.selectFrom('journal_entries').select(['kind', 'redemption_id']).where('journal', '=', 'EN').execute();
     expect(entries).toEqual([{ kind: 'redemption', redemption_id: result.outcome.ok ? result.outcome.redemption.id : null }]);
-    const check = await verifyLedger(t.ctx.db);
-    expect(check.problems).toEqual([]);
+    await expectSoundLedger(t.ctx);
   });
 });

@@ -19,14 +19,18 @@ create table ledger_accounts (
   -- Number in the French chart of accounts (PCG), for the FEC: 512000, 411000, 467100…
   chart_number text not null check (chart_number ~ '^\d{3}[0-9A-Z]*$'),
   label text not null,
-  -- Running balance, kept by the posting trigger; debit positive.
+  -- Running balance and number of postings, kept by the posting trigger; debit positive.
   balance_cents bigint not null default 0,
+  postings_count bigint not null default 0,
   created_at timestamptz not null
 );
 
+-- Entries are numbered from a sequence, so that concurrent money transactions never wait on each
+-- other for a number (a rolled-back transaction leaves a gap; the FEC numbers its lines itself).
+create sequence journal_entry_seq;
+
 create table journal_entries (
-  -- Continuous sequence, taken under the ledger head's lock: no gaps, no two entries with one number.
-  seq bigint primary key,
+  seq bigint primary key default nextval('journal_entry_seq'),
   -- VT sales of vouchers, EN redemptions, RE settlements, BQ bank, OD other.
   journal text not null check (journal in ('VT', 'EN', 'RE', 'BQ', 'OD')),
   kind text not null,
@@ -38,10 +42,6 @@ create table journal_entries (
   redemption_id uuid references redemptions (id),
   -- Corrections are new entries that point at the entry they correct.
   corrects_seq bigint references journal_entries (seq),
-  -- SHA-256 of (hash of entry seq − 1 ‖ seq ‖ SHA-256 of this entry's content with its postings),
-  -- computed by the update of the ledger head: tampering with any entry breaks every hash after it
-  -- (npx passnum verify-ledger).
-  hash bytea not null unique,
   created_at timestamptz not null
 );
 create index journal_entries_order_idx on journal_entries (order_id) where order_id is not null;
@@ -53,13 +53,27 @@ create table postings (
   line integer not null check (line >= 1),
   account_id uuid not null references ledger_accounts (id),
   amount_cents bigint not null check (amount_cents <> 0),
-  -- The account's balance once this posting is applied: set by the trigger below, never by the code.
+  -- The account's balance once this posting is applied, and the posting's rank on its account (the
+  -- order postings were applied in, which concurrent transactions may give differently from entry
+  -- numbers): set by the trigger below, never by the code.
   balance_after_cents bigint not null default 0,
-  primary key (entry_seq, line)
+  account_line bigint not null default 0,
+  primary key (entry_seq, line),
+  unique (account_id, account_line)
 );
-create index postings_account_idx on postings (account_id, entry_seq);
 
--- The head of the chain: one row. Writers lock it last, after their accounts.
+-- The hash chain, written behind the entries by the sealer (domains/ledger/seal-ledger.ts), in
+-- number order, once an entry is old enough that no transaction can still commit a lower number:
+-- hash = SHA-256(previous seal's hash ‖ seq ‖ SHA-256 of the entry's content with its postings).
+-- Tampering with a sealed entry breaks every hash after it (npx passnum verify-ledger). Sealing
+-- apart keeps the counter free of a lock that every money transaction would queue on.
+create table ledger_seals (
+  seq bigint primary key references journal_entries (seq),
+  hash bytea not null unique,
+  sealed_at timestamptz not null
+);
+
+-- The last seal: one row, moved forward by the sealer only.
 create table ledger_head (
   id boolean primary key default true check (id),
   last_seq bigint not null,
@@ -72,11 +86,13 @@ create trigger journal_entries_append_only before update or delete or truncate o
   for each statement execute function refuse_change_to_append_only();
 create trigger postings_append_only before update or delete or truncate on postings
   for each statement execute function refuse_change_to_append_only();
+create trigger ledger_seals_append_only before update or delete or truncate on ledger_seals
+  for each statement execute function refuse_change_to_append_only();
 
 create function refuse_ledger_head_rewind() returns trigger language plpgsql as $$
 begin
-  if new.last_seq <> old.last_seq + 1 then
-    raise exception 'the ledger head only moves one entry forward' using errcode = 'check_violation';
+  if new.last_seq <= old.last_seq then
+    raise exception 'the ledger head only moves forward' using errcode = 'check_violation';
   end if;
   return new;
 end;
@@ -100,13 +116,14 @@ $$;
 create constraint trigger journal_entries_balanced after insert on journal_entries
   deferrable initially deferred for each row execute function check_entry_balanced();
 
--- Balances follow postings: each posting moves its account's balance and records the result. The
--- account row is locked by this update until the transaction ends; writers take the ledger head
--- first, so they never wait on each other's accounts in a cycle.
+-- Balances follow postings: each posting moves its account's balance and records the result and its
+-- rank. The account row stays locked by this update until the transaction ends; writers apply their
+-- postings in account-id order (domains/ledger/post-entry.ts), so they never wait in a cycle.
 create function apply_posting() returns trigger language plpgsql as $$
 begin
-  update ledger_accounts set balance_cents = balance_cents + new.amount_cents where id = new.account_id
-    returning balance_cents into new.balance_after_cents;
+  update ledger_accounts set balance_cents = balance_cents + new.amount_cents, postings_count = postings_count + 1
+    where id = new.account_id
+    returning balance_cents, postings_count into new.balance_after_cents, new.account_line;
   if not found then
     raise exception 'posting to unknown account %', new.account_id using errcode = 'foreign_key_violation';
   end if;

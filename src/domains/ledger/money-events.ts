@@ -107,7 +107,7 @@ export interface PayoutAmounts {
   netCents: number;
 }
 
-/** The entry of a payout (settlement/settle-month.ts writes them in bulk, see settlement/ledger-batch.ts). */
+/** The entry of a payout (settlement/settle-month.ts writes them in bulk with postEntries). */
 export function payoutEntry(payout: PayoutAmounts, bookedOn: string): NewEntry {
   const lines: EntryLine[] = [
     { account: { kind: 'provider_payable', providerId: payout.providerId }, amountCents: payout.grossCents + payout.carriedInCents },
@@ -130,7 +130,7 @@ export interface SubscriptionInvoiceAmounts {
   vatCents: number;
 }
 
-/** The entry of a subscription invoice (written in bulk by the settlement, see settlement/ledger-batch.ts). */
+/** The entry of a subscription invoice (written in bulk by the settlement with postEntries). */
 export function subscriptionInvoiceEntry(invoice: SubscriptionInvoiceAmounts, bookedOn: string): NewEntry {
   return {
     journal: 'VT',

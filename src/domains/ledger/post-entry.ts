@@ -6,12 +6,12 @@ import type { IsoDate } from '../../lib/paris-dates.js';
 import { accountId, accountKey, accountRow, type AccountRef } from './accounts.js';
 
 /**
- * Writes one journal entry and its postings, in the caller's transaction (the one of the business
- * change it records). The entry takes the next number of the chain under the ledger head's lock,
- * held until the transaction ends: numbers are continuous and the hash chain has no fork. The head
- * is taken after the business rows and before the accounts, always in that order, so writers never
- * wait on each other in a cycle. The database checks the rest: the entry balances at commit,
- * nothing is ever updated or deleted.
+ * Writes journal entries and their postings, in the caller's transaction (the one of the business
+ * change they record). An entry takes its number from a sequence, so concurrent money transactions
+ * only wait on each other where they touch the same account (its balance moves with each posting).
+ * Postings are applied in account-id order, the same in every transaction, so two writers never
+ * wait on each other in a cycle. The database checks the rest: each entry balances at commit,
+ * nothing is ever updated or deleted. The hash chain is written behind, by seal-ledger.ts.
  */
 
 export interface EntryLine {
@@ -42,6 +42,7 @@ export interface EntryContent {
   redemptionId: string | null;
   correctsSeq: number | null;
   createdAt: Date;
+  /** In line order (as stored). */
   lines: readonly { accountKey: string; amountCents: number }[];
 }
 
@@ -62,7 +63,7 @@ export function entryDigest(content: EntryContent): Buffer {
   return createHash('sha256').update(canonical).digest();
 }
 
-/** hash(n) = SHA-256(hash(n−1) ‖ n as 8 bytes big-endian ‖ digest(n)); the database computes the same. */
+/** hash(n) = SHA-256(hash of the previous seal ‖ n as 8 bytes big-endian ‖ digest(n)). */
 export function chainHash(previous: Buffer, seq: number, digest: Buffer): Buffer {
   const number = Buffer.alloc(8);
   number.writeBigInt64BE(BigInt(seq));
@@ -79,60 +80,88 @@ export function assertBalanced(lines: readonly EntryLine[]): void {
   if (total !== 0) throw new Error(`unbalanced journal entry: ${total} cents`);
 }
 
-/** The account rows an entry needs, to insert `on conflict do nothing` before (or with) the entry. */
+/** The account rows entries need, to insert `on conflict do nothing` before (or with) them. */
 export function entryAccountRows(lines: readonly EntryLine[], now: Date) {
   return [...new Map(lines.map((line) => [accountKey(line.account), accountRow(line.account, now)])).values()];
 }
 
-/**
- * Writes the entry. Two statements: the accounts it needs (skipped when the caller already inserted
- * them, e.g. in the same statement as its business rows), then one statement that moves the head,
- * inserts the entry and its postings.
- */
-export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number> {
+/** Lines without zero amounts, in the order given (their line numbers); postings are applied in account-id order. */
+function orderedLines(entry: NewEntry): EntryLine[] {
   const lines = entry.lines.filter((line) => line.amountCents !== 0);
   assertBalanced(lines);
-  if (!options.accountsEnsured) {
-    await trx
-      .insertInto('ledger_accounts')
-      .values(entryAccountRows(lines, now))
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-  }
-  const content: EntryContent = {
+  return lines;
+}
+
+function entryValues(entry: NewEntry, now: Date) {
+  return {
     journal: entry.journal,
     kind: entry.kind,
     label: entry.label,
-    bookedOn: entry.bookedOn,
-    pieceRef: entry.pieceRef,
-    orderId: entry.orderId ?? null,
-    redemptionId: entry.redemptionId ?? null,
-    correctsSeq: entry.correctsSeq ?? null,
-    createdAt: now,
-    lines: lines.map((line) => ({ accountKey: accountKey(line.account), amountCents: line.amountCents })),
+    booked_on: entry.bookedOn,
+    piece_ref: entry.pieceRef,
+    order_id: entry.orderId ?? null,
+    redemption_id: entry.redemptionId ?? null,
+    corrects_seq: entry.correctsSeq ?? null,
+    created_at: now,
   };
-  const digest = entryDigest(content);
-  const values = sql.join(
-    content.lines.map((line, index) => sql`(${index + 1}::int, ${accountId(line.accountKey)}::uuid, ${line.amountCents}::bigint)`),
-  );
+}
+
+/**
+ * Writes one entry: the accounts it needs (skipped when the caller already inserted them, e.g. in
+ * the same statement as its business rows), then one statement for the entry and its postings.
+ */
+export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number> {
+  const lines = orderedLines(entry);
+  if (!options.accountsEnsured) {
+    await trx.insertInto('ledger_accounts').values(entryAccountRows(lines, now)).onConflict((oc) => oc.doNothing()).execute();
+  }
+  const e = entryValues(entry, now);
+  const values = sql.join(lines.map((line, index) => sql`(${index + 1}::int, ${accountId(accountKey(line.account))}::uuid, ${line.amountCents}::bigint)`));
   const { rows } = await sql<{ entry_seq: number }>`
-    with head as (
-      update ledger_head
-      set last_seq = last_seq + 1,
-          last_hash = sha256(last_hash || int8send(last_seq + 1) || ${digest})
-      where id
-      returning last_seq, last_hash
-    ), entry as (
-      insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, hash, created_at)
-      select head.last_seq, ${content.journal}, ${content.kind}, ${content.label}, ${content.bookedOn}, ${content.pieceRef},
-             ${content.orderId}::uuid, ${content.redemptionId}::uuid, ${content.correctsSeq}::bigint, head.last_hash, ${now}
-      from head
+    with entry as (
+      insert into journal_entries (journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
+      values (${e.journal}, ${e.kind}, ${e.label}, ${e.booked_on}::date, ${e.piece_ref}, ${e.order_id}::uuid, ${e.redemption_id}::uuid, ${e.corrects_seq}::bigint, ${now})
       returning seq
     )
     insert into postings (entry_seq, line, account_id, amount_cents)
     select entry.seq, v.line, v.account_id, v.amount_cents
     from entry, (values ${values}) as v (line, account_id, amount_cents)
+    order by v.account_id
     returning entry_seq`.execute(trx);
   if (rows.length !== lines.length) throw new Error('journal entry not written whole');
   return rows[0]!.entry_seq;
+}
+
+const CHUNK = 1000;
+const POSTING_CHUNK = 4000;
+
+/**
+ * Writes many entries at once (a settlement posts thousands): what as many postEntry calls would
+ * write, in a few statements. Numbers are reserved from the sequence in one query; postings go in
+ * account-id order across all the entries, so that this long transaction locks each account once
+ * and in the same order as everyone else.
+ */
+export async function postEntries(trx: Kysely<DB>, entries: readonly NewEntry[], now: Date, onProgress?: (done: number, total: number) => void): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
+  const accounts = [...new Map(prepared.flatMap((p) => entryAccountRows(p.lines, now).map((row) => [row.key, row] as const))).values()];
+  for (let i = 0; i < accounts.length; i += CHUNK) {
+    await trx.insertInto('ledger_accounts').values(accounts.slice(i, i + CHUNK)).onConflict((oc) => oc.doNothing()).execute();
+  }
+  const { rows: numbers } = await sql<{ seq: number }>`select nextval('journal_entry_seq') as seq from generate_series(1, ${entries.length}::int) order by 1`.execute(trx);
+  const seqs = numbers.map((n) => Number(n.seq));
+  for (let i = 0; i < prepared.length; i += CHUNK) {
+    await trx
+      .insertInto('journal_entries')
+      .values(prepared.slice(i, i + CHUNK).map((p, j) => ({ seq: seqs[i + j]!, ...entryValues(p.entry, now) })))
+      .execute();
+  }
+  const postings = prepared
+    .flatMap((p, i) => p.lines.map((line, index) => ({ entry_seq: seqs[i]!, line: index + 1, account_id: accountId(accountKey(line.account)), amount_cents: line.amountCents })))
+    .sort((a, b) => (a.account_id < b.account_id ? -1 : a.account_id > b.account_id ? 1 : a.entry_seq - b.entry_seq));
+  for (let i = 0; i < postings.length; i += POSTING_CHUNK) {
+    await trx.insertInto('postings').values(postings.slice(i, i + POSTING_CHUNK)).execute();
+    onProgress?.(Math.min(postings.length, i + POSTING_CHUNK), postings.length);
+  }
+  return seqs;
 }

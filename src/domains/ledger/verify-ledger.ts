@@ -1,103 +1,137 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { chainHash, entryDigest } from './post-entry.js';
+import { SEAL_DELAY_MS } from './seal-ledger.js';
 
 /**
- * Reads the whole ledger in order and checks what the database cannot check row by row: the hash
- * chain (an entry changed, removed or inserted behind the application's back breaks it from there
- * on), continuous numbers, balanced entries, and balances equal to the sum of their postings.
+ * Reads the whole ledger and checks what the database cannot check row by row: the hash chain of
+ * the sealed entries (an entry changed, removed or inserted behind the application's back breaks it
+ * from there on), entries left unsealed too long, balanced entries, and each account's postings in
+ * the order they were applied: ranks without gaps, balances after each posting, the final balance.
  */
 
 export interface LedgerProblem {
   seq?: number;
   account?: string;
-  problem: 'gap' | 'hash' | 'unbalanced' | 'balance_after' | 'account_balance' | 'head';
+  problem: 'hash' | 'unsealed' | 'unbalanced' | 'balance_after' | 'account_line' | 'account_balance' | 'head';
 }
 
 export interface LedgerCheck {
   entries: number;
   postings: number;
-  lastSeq: number;
+  sealed: number;
+  /** Entries too recent to be sealed yet (not a problem). */
+  pending: number;
   problems: LedgerProblem[];
 }
 
-const PAGE = 2000;
+const PAGE = 5000;
 const ZERO_HASH: Buffer = Buffer.alloc(32);
 
-export async function verifyLedger(db: Kysely<DB>, onProgress?: (seq: number, last: number) => void): Promise<LedgerCheck> {
+export async function verifyLedger(db: Kysely<DB>, now: Date = new Date(), onProgress?: (done: number, total: number) => void): Promise<LedgerCheck> {
   const head = await db.selectFrom('ledger_head').select(['last_seq', 'last_hash']).executeTakeFirstOrThrow();
+  const total = await db.selectFrom('journal_entries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const problems: LedgerProblem[] = [];
-  const running = new Map<string, number>();
-  let previousHash: Buffer = ZERO_HASH;
-  let expected = 1;
-  let postings = 0;
+  let previous: Buffer = ZERO_HASH;
   let entries = 0;
+  let sealed = 0;
+  let pending = 0;
+  let lastSealed = 0;
+  const unsealedBefore = new Date(now.getTime() - 2 * SEAL_DELAY_MS);
+
   for (let after = 0; ; ) {
-    const rows = await db
+    const page = await db
       .selectFrom('journal_entries as e')
-      .innerJoin('postings as p', 'p.entry_seq', 'e.seq')
-      .innerJoin('ledger_accounts as a', 'a.id', 'p.account_id')
-      .select([
-        'e.seq',
-        'e.journal',
-        'e.kind',
-        'e.label',
-        'e.booked_on',
-        'e.piece_ref',
-        'e.order_id',
-        'e.redemption_id',
-        'e.corrects_seq',
-        'e.hash',
-        'e.created_at',
-        'p.line',
-        'p.amount_cents',
-        'p.balance_after_cents',
-        'a.key',
-      ])
+      .leftJoin('ledger_seals as s', 's.seq', 'e.seq')
+      .select(['e.seq', 'e.journal', 'e.kind', 'e.label', 'e.booked_on', 'e.piece_ref', 'e.order_id', 'e.redemption_id', 'e.corrects_seq', 'e.created_at', 's.hash'])
       .where('e.seq', '>', after)
-      .where('e.seq', '<=', after + PAGE)
       .orderBy('e.seq')
-      .orderBy('p.line')
+      .limit(PAGE)
       .execute();
-    if (rows.length === 0 && after >= head.last_seq) break;
-    for (let i = 0; i < rows.length; ) {
-      const first = rows[i]!;
-      const lines: typeof rows = [];
-      while (i < rows.length && rows[i]!.seq === first.seq) lines.push(rows[i++]!);
-      entries++;
-      postings += lines.length;
-      if (first.seq !== expected) problems.push({ seq: expected, problem: 'gap' });
-      expected = first.seq + 1;
-      const digest = entryDigest({
-        journal: first.journal,
-        kind: first.kind,
-        label: first.label,
-        bookedOn: first.booked_on,
-        pieceRef: first.piece_ref,
-        orderId: first.order_id,
-        redemptionId: first.redemption_id,
-        correctsSeq: first.corrects_seq,
-        createdAt: first.created_at,
-        lines: lines.map((line) => ({ accountKey: line.key, amountCents: line.amount_cents })),
-      });
-      const hash = chainHash(previousHash, first.seq, digest);
-      if (!hash.equals(first.hash)) problems.push({ seq: first.seq, problem: 'hash' });
-      previousHash = first.hash;
-      if (lines.length < 2 || lines.reduce((sum, line) => sum + line.amount_cents, 0) !== 0) problems.push({ seq: first.seq, problem: 'unbalanced' });
-      for (const line of lines) {
-        const balance = (running.get(line.key) ?? 0) + line.amount_cents;
-        running.set(line.key, balance);
-        if (balance !== line.balance_after_cents) problems.push({ seq: first.seq, account: line.key, problem: 'balance_after' });
-      }
+    if (page.length === 0) break;
+    const postings = await db
+      .selectFrom('postings')
+      .innerJoin('ledger_accounts', 'ledger_accounts.id', 'postings.account_id')
+      .select(['postings.entry_seq', 'postings.amount_cents', 'ledger_accounts.key'])
+      .where('postings.entry_seq', '>=', page[0]!.seq)
+      .where('postings.entry_seq', '<=', page.at(-1)!.seq)
+      .orderBy('postings.entry_seq')
+      .orderBy('postings.line')
+      .execute();
+    const linesOf = new Map<number, { accountKey: string; amountCents: number }[]>();
+    for (const p of postings) {
+      const lines = linesOf.get(p.entry_seq) ?? [];
+      lines.push({ accountKey: p.key, amountCents: p.amount_cents });
+      linesOf.set(p.entry_seq, lines);
     }
-    after += PAGE;
-    onProgress?.(Math.min(after, head.last_seq), head.last_seq);
-    if (after >= head.last_seq) break;
+    for (const entry of page) {
+      entries++;
+      const lines = linesOf.get(entry.seq) ?? [];
+      if (lines.length < 2 || lines.reduce((sum, line) => sum + line.amountCents, 0) !== 0) problems.push({ seq: entry.seq, problem: 'unbalanced' });
+      if (entry.hash === null) {
+        if (entry.seq <= head.last_seq || entry.created_at < unsealedBefore) problems.push({ seq: entry.seq, problem: 'unsealed' });
+        else pending++;
+        continue;
+      }
+      sealed++;
+      const digest = entryDigest({
+        journal: entry.journal,
+        kind: entry.kind,
+        label: entry.label,
+        bookedOn: entry.booked_on,
+        pieceRef: entry.piece_ref,
+        orderId: entry.order_id,
+        redemptionId: entry.redemption_id,
+        correctsSeq: entry.corrects_seq,
+        createdAt: entry.created_at,
+        lines,
+      });
+      const hash = chainHash(previous, entry.seq, digest);
+      if (!hash.equals(entry.hash)) problems.push({ seq: entry.seq, problem: 'hash' });
+      previous = entry.hash;
+      lastSealed = entry.seq;
+    }
+    after = page.at(-1)!.seq;
+    onProgress?.(entries, total.n);
   }
-  if (expected !== head.last_seq + 1 || (head.last_seq > 0 && !previousHash.equals(head.last_hash))) problems.push({ problem: 'head' });
+  if (lastSealed !== head.last_seq || (head.last_seq > 0 && !previous.equals(head.last_hash))) problems.push({ problem: 'head' });
+
+  // Each account's postings in the order they were applied.
+  let postings = 0;
+  const balances = new Map<string, number>();
+  let current: { key: string; balance: number; line: number } | undefined;
+  for (let after: { account: string; line: number } | undefined; ; ) {
+    let query = db
+      .selectFrom('postings')
+      .innerJoin('ledger_accounts', 'ledger_accounts.id', 'postings.account_id')
+      .select(['postings.account_id', 'postings.account_line', 'postings.entry_seq', 'postings.amount_cents', 'postings.balance_after_cents', 'ledger_accounts.key'])
+      .orderBy('postings.account_id')
+      .orderBy('postings.account_line')
+      .limit(PAGE);
+    if (after) {
+      const { account, line } = after;
+      query = query.where((eb) => eb.or([eb('postings.account_id', '>', account), eb.and([eb('postings.account_id', '=', account), eb('postings.account_line', '>', line)])]));
+    }
+    const rows = await query.execute();
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      postings++;
+      if (current?.key !== row.key) {
+        if (current) balances.set(current.key, current.balance);
+        current = { key: row.key, balance: 0, line: 0 };
+      }
+      current.balance += row.amount_cents;
+      current.line++;
+      if (row.account_line !== current.line) problems.push({ seq: row.entry_seq, account: row.key, problem: 'account_line' });
+      if (row.balance_after_cents !== current.balance) problems.push({ seq: row.entry_seq, account: row.key, problem: 'balance_after' });
+    }
+    const last = rows.at(-1)!;
+    after = { account: last.account_id, line: last.account_line };
+  }
+  if (current) balances.set(current.key, current.balance);
   const accounts = await db.selectFrom('ledger_accounts').select(['key', 'balance_cents']).execute();
   for (const account of accounts) {
-    if ((running.get(account.key) ?? 0) !== account.balance_cents) problems.push({ account: account.key, problem: 'account_balance' });
+    if ((balances.get(account.key) ?? 0) !== account.balance_cents) problems.push({ account: account.key, problem: 'account_balance' });
   }
-  return { entries, postings, lastSeq: head.last_seq, problems };
+  return { entries, postings, sealed, pending, problems };
 }

@@ -197,7 +197,7 @@ async function accept(
             sql`(${a.id}::uuid, ${a.key}, ${a.kind}, ${a.organisation_id}::uuid, ${a.order_id}::uuid, ${a.territory}, ${a.chart_number}, ${a.label}, ${a.created_at})`,
         ),
       )}
-      on conflict (key) do nothing
+      on conflict do nothing
     )${claim ? sql`, answered as (update idempotency_keys set outcome = ${JSON.stringify(outcome)}::jsonb where token_id = ${claim.tokenId}::uuid and key = ${claim.key})` : sql``}
     select (select count(*) from marked) as marked`.execute(trx);
   // Cannot differ under the row locks taken above; if it ever did, nothing is written.

@@ -43,9 +43,11 @@ function navigation(session: SessionView | undefined): NavLink[] {
     );
   }
   if (current.organisationKind === 'operator') links.push({ href: '/operateur/commandes', label: 'Commandes' });
+  if (current.organisationKind === 'operator') links.push({ href: '/operateur/reglements', label: 'Règlements' });
   if (current.organisationKind === 'funder') {
     links.push({ href: '/financeur/commandes', label: 'Commandes' }, { href: '/financeur/distributeurs', label: 'Distributeurs' });
   }
+  if (current.organisationKind === 'funder') links.push({ href: '/financeur/releves', label: 'Relevés et factures' });
   if (current.organisationKind === 'distributor') links.push({ href: '/distributeur/carnets', label: 'Carnets' });
   if (current.organisationKind === 'provider') {
     links.push(
@@ -54,6 +56,7 @@ function navigation(session: SessionView | undefined): NavLink[] {
       { href: '/structure/lieux', label: 'Lieux et services' },
     );
   }
+  if (current.organisationKind === 'provider') links.push({ href: '/structure/paiements', label: 'Paiements et relevés' });
   return links;
 }
 
@@ -104,6 +107,7 @@ ${page.body}
     <ul class="footer-links">
       <li><a href="/accessibilite">Accessibilité : partiellement conforme</a></li>
       <li><a href="/referentiel">Référentiel des services</a></li>
+      <li><a href="/transparence">Transparence financière</a></li>
       <li><a href="/api/openapi.json">API (OpenAPI)</a></li>
     </ul>
     <p class="muted">passnum, logiciel libre pour le pass numérique.</p>

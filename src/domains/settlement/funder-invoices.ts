@@ -1,0 +1,264 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { AppContext } from '../../app-context.js';
+import type { DB } from '../../db/schema.js';
+import { addMonths, parisDay, type IsoDate } from '../../lib/paris-dates.js';
+import { SYSTEM_ACTOR, type Actor } from '../actor.js';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { DomainError } from '../errors.js';
+import { postFunderPayment } from '../ledger/money-events.js';
+import { formatDocumentNumber, nextDocumentNumber } from '../numbering/document-numbers.js';
+import { formatOrderNumber } from '../vouchers/order-model.js';
+import { parseMonth, scansUntil, type Platform } from './statements.js';
+
+/**
+ * The monthly invoice of a funder whose orders are billed on use: the face value of its vouchers
+ * that paid services, one invoice per funder and month (FU-YYYY-NNNNNN, gapless per year of issue).
+ *
+ * Which vouchers an invoice covers: those of services dated up to the end of its month and scanned
+ * before that month's scans closed (the grace day, or the settlement's own instant), that no
+ * earlier month's invoice covered. Late scans of an earlier month's services (taken until the end
+ * of the next month) thus go on the next invoice: every used voucher is invoiced once, and a
+ * month's invoice never changes once issued. Issuing runs under an advisory lock per month, re-reads
+ * what exists, and the unique (funder_id, month) is the last guard: running it twice is a no-op.
+ *
+ * Paying it is the operator's record of the funder's transfer (recordFunderPayment): the ledger's
+ * funder_payment entry and an audit event, under the invoice row's lock, once.
+ */
+
+/** Advisory lock class of invoicing (the second key is the month, yyyymm). */
+const FUNDER_INVOICE_LOCK = 0x46_55_49_4e; // 'FUIN'
+
+export interface IssuedFunderInvoice {
+  id: string;
+  funderId: string;
+  number: string;
+  amountCents: number;
+  vouchers: number;
+}
+
+interface Window {
+  month: IsoDate;
+  until: Date;
+  previousUntil: Date;
+}
+
+async function windowOf(db: Kysely<DB>, ctx: AppContext, month: IsoDate): Promise<Window> {
+  return { month, until: await scansUntil(db, ctx.config, month), previousUntil: await scansUntil(db, ctx.config, addMonths(month, -1)) };
+}
+
+/**
+ * The vouchers of orders billed on use in a month's window. A service is dated at the earliest the
+ * first day of the month before its scan (vouchers/rules.ts), so nothing in the window is dated
+ * before the previous month: that bound lets the service-date index do the work.
+ */
+function usedInWindow(db: Kysely<DB>, window: Window) {
+  return db
+    .selectFrom('vouchers')
+    .innerJoin('orders', 'orders.id', 'vouchers.order_id')
+    .innerJoin('redemptions', 'redemptions.id', 'vouchers.redemption_id')
+    .where('orders.funding_mode', '=', 'billed_on_use')
+    .where('redemptions.service_date', '>=', addMonths(window.month, -1))
+    .where('redemptions.service_date', '<', addMonths(window.month, 1))
+    .where('redemptions.created_at', '<', window.until)
+    .where((eb) => eb.not(eb.and([eb('redemptions.service_date', '<', window.month), eb('redemptions.created_at', '<', window.previousUntil)])));
+}
+
+/** Issues the missing invoices of `month` ('YYYY-MM'), once its scans are closed. */
+export async function issueFunderInvoices(ctx: AppContext, month: string): Promise<{ month: IsoDate; issued: IssuedFunderInvoice[]; alreadyIssued: number }> {
+  const first = parseMonth(month);
+  const now = ctx.clock.now();
+  const year = Number(parisDay(now).slice(0, 4));
+  return ctx.db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${FUNDER_INVOICE_LOCK}, ${Number(first.slice(0, 4)) * 100 + Number(first.slice(5, 7))})`.execute(trx);
+    const window = await windowOf(trx, ctx, first);
+    if (now < window.until) throw new DomainError('settlement_month_not_over', 'month');
+    const existing = new Set((await trx.selectFrom('funder_invoices').select('funder_id').where('month', '=', first).execute()).map((row) => row.funder_id));
+    const due = await usedInWindow(trx, window)
+      .innerJoin('organisations', 'organisations.id', 'orders.funder_id')
+      .select(['orders.funder_id', 'organisations.name', sql<number>`count(*)`.as('vouchers'), sql<number>`sum(vouchers.face_value_cents)::bigint`.as('amount')])
+      .groupBy(['orders.funder_id', 'organisations.name'])
+      // Numbers follow the funders' names: the same data always numbers the same way.
+      .orderBy('organisations.name')
+      .orderBy('orders.funder_id')
+      .execute();
+    const issued: IssuedFunderInvoice[] = [];
+    for (const funder of due) {
+      if (existing.has(funder.funder_id) || funder.amount <= 0) continue;
+      const number = formatDocumentNumber('FU', year, await nextDocumentNumber(trx, 'funder_invoice', year));
+      const row = await trx
+        .insertInto('funder_invoices')
+        .values({ funder_id: funder.funder_id, month: first, number, amount_cents: funder.amount, created_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await recordAuditEvent(trx, SYSTEM_ACTOR, now, {
+        action: 'funder_invoice.issued',
+        subjectType: 'funder_invoice',
+        subjectId: row.id,
+        after: { number, funderId: funder.funder_id, month: first, amountCents: funder.amount, vouchers: funder.vouchers },
+      });
+      issued.push({ id: row.id, funderId: funder.funder_id, number, amountCents: funder.amount, vouchers: funder.vouchers });
+    }
+    return { month: first, issued, alreadyIssued: existing.size };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and paying
+
+export interface FunderInvoiceLine {
+  orderNumber: string;
+  label: string | null;
+  commitmentReference: string | null;
+  unitCents: number;
+  vouchers: number;
+  amountCents: number;
+}
+
+export interface FunderInvoiceDocument {
+  id: string;
+  number: string;
+  issuedOn: IsoDate;
+  month: IsoDate;
+  funder: { id: string; name: string };
+  platform: Platform;
+  lines: FunderInvoiceLine[];
+  totalCents: number;
+  /** Services dated until this day (the month's last), scanned before this instant. */
+  scansUntil: Date;
+  paid: { on: IsoDate; reference: string } | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
+interface PaymentRecord {
+  on: IsoDate;
+  reference: string;
+}
+
+/** The payments recorded for these invoices (audit events `funder_invoice.paid`, indexed by action). */
+async function paymentsOf(db: Kysely<DB>, invoiceIds: readonly string[]): Promise<Map<string, PaymentRecord>> {
+  const payments = new Map<string, PaymentRecord>();
+  if (invoiceIds.length === 0) return payments;
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['subject_id', 'occurred_at', 'after'])
+    .where('action', '=', 'funder_invoice.paid')
+    .where('subject_type', '=', 'funder_invoice')
+    .where('subject_id', 'in', invoiceIds)
+    .execute();
+  for (const row of rows) {
+    const after = (typeof row.after === 'string' ? JSON.parse(row.after) : row.after) as { reference?: unknown } | null;
+    payments.set(row.subject_id, { on: parisDay(row.occurred_at), reference: typeof after?.reference === 'string' ? after.reference : '' });
+  }
+  return payments;
+}
+
+export interface FunderInvoiceSummary {
+  id: string;
+  number: string;
+  month: IsoDate;
+  amountCents: number;
+  issuedOn: IsoDate;
+  paid: PaymentRecord | null;
+}
+
+/** A funder's invoices for use, the latest month first. */
+export async function listFunderInvoices(ctx: AppContext, funderId: string): Promise<FunderInvoiceSummary[]> {
+  const rows = await ctx.db.selectFrom('funder_invoices').selectAll().where('funder_id', '=', funderId).orderBy('month', 'desc').execute();
+  const payments = await paymentsOf(ctx.db, rows.map((row) => row.id));
+  return rows.map((row) => ({
+    id: row.id,
+    number: row.number,
+    month: row.month,
+    amountCents: row.amount_cents,
+    issuedOn: parisDay(row.created_at),
+    paid: payments.get(row.id) ?? null,
+  }));
+}
+
+/**
+ * One invoice with its lines by order, recomputed from the vouchers of its window: a total that
+ * no longer matches them is `settlement_integrity_failed`, never printed.
+ */
+export async function loadFunderInvoice(ctx: AppContext, invoiceId: string, funderId?: string): Promise<FunderInvoiceDocument> {
+  if (!UUID.test(invoiceId)) throw new DomainError('funder_invoice_unknown');
+  let query = ctx.db
+    .selectFrom('funder_invoices')
+    .innerJoin('organisations', 'organisations.id', 'funder_invoices.funder_id')
+    .selectAll('funder_invoices')
+    .select('organisations.name')
+    .where('funder_invoices.id', '=', invoiceId);
+  if (funderId !== undefined) query = query.where('funder_invoices.funder_id', '=', funderId);
+  const invoice = await query.executeTakeFirst();
+  if (!invoice) throw new DomainError('funder_invoice_unknown');
+  const window = await windowOf(ctx.db, ctx, invoice.month);
+  const rows = await usedInWindow(ctx.db, window)
+    .where('orders.funder_id', '=', invoice.funder_id)
+    .select([
+      'orders.number',
+      'orders.label',
+      'orders.commitment_reference',
+      'vouchers.face_value_cents',
+      sql<number>`count(*)`.as('vouchers'),
+      sql<number>`sum(vouchers.face_value_cents)::bigint`.as('amount'),
+    ])
+    .groupBy(['orders.number', 'orders.label', 'orders.commitment_reference', 'vouchers.face_value_cents'])
+    .orderBy('orders.number')
+    .orderBy('vouchers.face_value_cents')
+    .execute();
+  const lines = rows.map((row) => ({
+    orderNumber: formatOrderNumber(row.number),
+    label: row.label,
+    commitmentReference: row.commitment_reference,
+    unitCents: row.face_value_cents,
+    vouchers: row.vouchers,
+    amountCents: row.amount,
+  }));
+  const total = lines.reduce((sum, line) => sum + line.amountCents, 0);
+  if (total !== invoice.amount_cents) {
+    ctx.log.error({ invoice: invoice.number, stored: invoice.amount_cents, recomputed: total }, 'funder invoice disagrees with its vouchers');
+    throw new DomainError('settlement_integrity_failed');
+  }
+  const payments = await paymentsOf(ctx.db, [invoice.id]);
+  return {
+    id: invoice.id,
+    number: invoice.number,
+    issuedOn: parisDay(invoice.created_at),
+    month: invoice.month,
+    funder: { id: invoice.funder_id, name: invoice.name },
+    platform: ctx.config.platform,
+    lines,
+    totalCents: invoice.amount_cents,
+    scansUntil: window.until,
+    paid: payments.get(invoice.id) ?? null,
+  };
+}
+
+/**
+ * The operator records the funder's transfer for an invoice: the ledger's entry (bank +, funder
+ * balance −) and the audit event with the bank reference, in one transaction, once.
+ */
+export async function recordFunderPayment(ctx: AppContext, actor: Actor, invoiceId: string, reference: string): Promise<{ invoiceId: string; number: string; amountCents: number; entrySeq: number }> {
+  const ref = reference.trim();
+  if (ref.length === 0 || ref.length > 100) throw new DomainError('funder_payment_reference_required', 'reference');
+  if (!UUID.test(invoiceId)) throw new DomainError('funder_invoice_unknown');
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const invoice = await trx.selectFrom('funder_invoices').selectAll().where('id', '=', invoiceId).forUpdate().executeTakeFirst();
+    if (!invoice) throw new DomainError('funder_invoice_unknown');
+    // Read under the row's lock: a concurrent recording waits, then sees this one.
+    if ((await paymentsOf(trx, [invoice.id])).size > 0) throw new DomainError('funder_invoice_already_paid');
+    const entrySeq =
+      invoice.amount_cents > 0
+        ? await postFunderPayment(trx, { funderId: invoice.funder_id, invoiceNumber: invoice.number, amountCents: invoice.amount_cents }, now)
+        : 0;
+    await recordAuditEvent(trx, actor, now, {
+      action: 'funder_invoice.paid',
+      subjectType: 'funder_invoice',
+      subjectId: invoice.id,
+      after: { number: invoice.number, amountCents: invoice.amount_cents, reference: ref, entrySeq },
+    });
+    return { invoiceId: invoice.id, number: invoice.number, amountCents: invoice.amount_cents, entrySeq };
+  });
+}

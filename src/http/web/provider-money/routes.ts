@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../../app-context.js';
+import { formatEuros } from '../../../domains/places/catalogue.js';
+import { formatMonth, listProviderPayouts, ofMonth, loadStatement, nextTransfer, PAYOUT_STATUS_LABELS, type NextTransfer, type PayoutSummary } from '../../../domains/settlement/statements.js';
+import { html, type SafeHtml } from '../../../lib/html.js';
+import { formatLongDate } from '../../../lib/paris-dates.js';
+import { renderStatement } from '../../../print/statement.js';
+import { PROVIDER } from '../../access.js';
+import { currentMembership } from '../../request-context.js';
+import { sendPage } from '../page.js';
+
+/**
+ * A provider's money (/structure/paiements): the next transfer as known today, the payouts made
+ * with their state, and the statement of each as a PDF. Only the provider's own: another's
+ * statement answers 404 (payout_unknown), as one that does not exist.
+ */
+export function providerMoneyRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.get('/structure/paiements', { config: { access: PROVIDER } }, async (request, reply) => {
+    const providerId = currentMembership(request).organisationId;
+    const [next, payouts] = await Promise.all([nextTransfer(ctx, providerId, ctx.clock.now()), listProviderPayouts(ctx, providerId)]);
+    return sendPage(request, reply, () => ({
+      title: 'Paiements et relevés',
+      body: html`<h1>Paiements et relevés</h1>
+<p class="lead">Chaque mois, la plateforme vous rembourse par virement les chèques encaissés pour les services du mois précédent, moins 4 % de frais. Chaque virement a son relevé, qui détaille chaque service et chaque chèque payés.</p>
+${nextTransferSection(next)}
+${payoutsTable(payouts)}`,
+    }));
+  });
+
+  app.get('/structure/paiements/:id/releve.pdf', { config: { access: PROVIDER } }, async (request, reply) => {
+    const providerId = currentMembership(request).organisationId;
+    const statement = await loadStatement(ctx, String((request.params as { id?: unknown }).id ?? ''), providerId);
+    const pdf = await renderStatement(statement);
+    return reply
+      .header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="releve-${statement.statementNumber}.pdf"`)
+      .type('application/pdf')
+      .send(pdf);
+  });
+}
+
+function nextTransferSection(next: NextTransfer): SafeHtml {
+  return html`<section aria-labelledby="prochain-virement">
+<h2 id="prochain-virement">Prochain virement</h2>
+<p>Prévu le <strong>${formatLongDate(next.expectedOn)}</strong>, pour les services ${ofMonth(next.month)}${next.redemptions > 0 ? ' et ceux des mois précédents non encore payés' : ''}.</p>
+<dl class="summary">
+  <dt>Services à payer</dt><dd>${next.redemptions.toLocaleString('fr-FR')}</dd>
+  <dt>Valeur des chèques</dt><dd>${formatEuros(next.grossCents)}</dd>
+  <dt>Frais (plateforme et fonds territorial)</dt><dd>${next.feesCents > 0 ? `− ${formatEuros(next.feesCents)}` : formatEuros(0)}</dd>
+  ${next.subscriptionCents > 0 ? html`<dt>Abonnement à déduire</dt><dd>− ${formatEuros(next.subscriptionCents)} (facture${next.subscriptionInvoices.length > 1 ? 's' : ''} ${next.subscriptionInvoices.join(', ')})</dd>` : ''}
+  ${next.carriedInCents > 0 ? html`<dt>Virement rejeté, payé à nouveau</dt><dd>+ ${formatEuros(next.carriedInCents)}</dd>` : ''}
+  ${next.subscriptionCarriedOverCents > 0 ? html`<dt>Abonnement reporté sur un virement suivant</dt><dd>${formatEuros(next.subscriptionCarriedOverCents)}</dd>` : ''}
+  <dt>Montant connu à ce jour</dt><dd><strong>${formatEuros(next.netCents)}</strong></dd>
+</dl>
+<p class="hint">Les services encore à enregistrer pour ce mois s’y ajouteront. Le montant définitif figure sur le relevé établi lors du règlement mensuel.</p>
+</section>`;
+}
+
+function payoutsTable(payouts: readonly PayoutSummary[]): SafeHtml {
+  return html`<table class="table">
+  <caption>Virements (${String(payouts.length)})</caption>
+  <thead><tr><th scope="col">Mois des services</th><th scope="col">Relevé</th><th scope="col">Montant viré</th><th scope="col">État</th><th scope="col">Date du virement</th></tr></thead>
+  <tbody>
+  ${payouts.map(
+    (payout) => html`<tr>
+    <th scope="row">${formatMonth(payout.month)}</th>
+    <td><a href="/structure/paiements/${payout.id}/releve.pdf" download>Relevé ${payout.statementNumber}<span class="visually-hidden"> des services ${ofMonth(payout.month)}</span> (PDF)</a></td>
+    <td>${formatEuros(payout.netCents)}</td>
+    <td>${PAYOUT_STATUS_LABELS[payout.status]}${payout.status === 'rejected' && payout.rejectedReason ? html`<br><span class="muted">Motif : ${payout.rejectedReason}</span>` : ''}</td>
+    <td>${payout.status === 'nothing_to_pay' ? '–' : formatLongDate(payout.requestedOn)}</td>
+  </tr>`,
+  )}
+  ${payouts.length === 0 ? html`<tr><td colspan="5">Aucun virement pour l’instant : le premier suivra le règlement du mois de vos premiers chèques encaissés.</td></tr>` : ''}
+  </tbody>
+</table>`;
+}
