@@ -18,10 +18,3 @@ export async function reserveDocumentNumbers(trx: Kysely<DB>, series: string, ye
   return row.last_number - count + 1;
 }
 
-/**
- * The SQL of a formatted document number (`R-2026-000042`) from a number expression: six digits at
- * least, never truncated (formatDocumentNumber's padStart, in SQL).
- */
-export function documentNumberSql(numberExpression: string): string {
-  return `lpad((${numberExpression})::text, greatest(6, length((${numberExpression})::text)), '0')`;
-}
