@@ -70,6 +70,56 @@ export function chainHash(previous: Buffer, seq: number, digest: Buffer): Buffer
   return createHash('sha256').update(Buffer.concat([previous, number, digest])).digest();
 }
 
+/** A stored entry's row, as the sealer and the verifier read it. */
+export interface StoredEntry {
+  seq: number;
+  journal: Journal;
+  kind: string;
+  label: string;
+  booked_on: string;
+  piece_ref: string;
+  order_id: string | null;
+  redemption_id: string | null;
+  corrects_seq: number | null;
+  created_at: Date;
+}
+
+/** The digest of a stored entry with its lines (in line order). */
+export function storedEntryDigest(entry: StoredEntry, lines: readonly { accountKey: string; amountCents: number }[]): Buffer {
+  return entryDigest({
+    journal: entry.journal,
+    kind: entry.kind,
+    label: entry.label,
+    bookedOn: entry.booked_on,
+    pieceRef: entry.piece_ref,
+    orderId: entry.order_id,
+    redemptionId: entry.redemption_id,
+    correctsSeq: entry.corrects_seq,
+    createdAt: entry.created_at,
+    lines,
+  });
+}
+
+/** The lines of the entries numbered from `first` to `last`, by entry, in line order. */
+export async function loadEntryLines(db: Kysely<DB>, first: number, last: number): Promise<Map<number, { accountKey: string; amountCents: number }[]>> {
+  const postings = await db
+    .selectFrom('postings')
+    .innerJoin('ledger_accounts', 'ledger_accounts.id', 'postings.account_id')
+    .select(['postings.entry_seq', 'postings.amount_cents', 'ledger_accounts.key'])
+    .where('postings.entry_seq', '>=', first)
+    .where('postings.entry_seq', '<=', last)
+    .orderBy('postings.entry_seq')
+    .orderBy('postings.line')
+    .execute();
+  const linesOf = new Map<number, { accountKey: string; amountCents: number }[]>();
+  for (const p of postings) {
+    const lines = linesOf.get(p.entry_seq) ?? [];
+    lines.push({ accountKey: p.key, amountCents: p.amount_cents });
+    linesOf.set(p.entry_seq, lines);
+  }
+  return linesOf;
+}
+
 export function assertBalanced(lines: readonly EntryLine[]): void {
   if (lines.length < 2) throw new Error('a journal entry has at least two lines');
   let total = 0;

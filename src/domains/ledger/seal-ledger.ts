@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { chainHash, entryDigest } from './post-entry.js';
+import { chainHash, loadEntryLines, storedEntryDigest } from './post-entry.js';
 
 /**
  * Writes the hash chain behind the entries: each entry old enough that no transaction can still
@@ -40,35 +40,10 @@ export async function sealLedger(db: Kysely<DB>, now: Date, delayMs = SEAL_DELAY
       const tooRecent = entries.findIndex((e) => e.created_at > before);
       const ready = tooRecent === -1 ? entries : entries.slice(0, tooRecent);
       if (ready.length === 0) return { count: 0, lastSeq: head.last_seq };
-      const postings = await trx
-        .selectFrom('postings')
-        .innerJoin('ledger_accounts', 'ledger_accounts.id', 'postings.account_id')
-        .select(['postings.entry_seq', 'postings.line', 'postings.amount_cents', 'ledger_accounts.key'])
-        .where('postings.entry_seq', '>=', ready[0]!.seq)
-        .where('postings.entry_seq', '<=', ready.at(-1)!.seq)
-        .orderBy('postings.entry_seq')
-        .orderBy('postings.line')
-        .execute();
-      const linesOf = new Map<number, { accountKey: string; amountCents: number }[]>();
-      for (const p of postings) {
-        const lines = linesOf.get(p.entry_seq) ?? [];
-        lines.push({ accountKey: p.key, amountCents: p.amount_cents });
-        linesOf.set(p.entry_seq, lines);
-      }
+      const linesOf = await loadEntryLines(trx, ready[0]!.seq, ready.at(-1)!.seq);
       let previous: Buffer = head.last_hash;
       const seals = ready.map((entry) => {
-        const digest = entryDigest({
-          journal: entry.journal,
-          kind: entry.kind,
-          label: entry.label,
-          bookedOn: entry.booked_on,
-          pieceRef: entry.piece_ref,
-          orderId: entry.order_id,
-          redemptionId: entry.redemption_id,
-          correctsSeq: entry.corrects_seq,
-          createdAt: entry.created_at,
-          lines: linesOf.get(entry.seq) ?? [],
-        });
+        const digest = storedEntryDigest(entry, linesOf.get(entry.seq) ?? []);
         previous = chainHash(previous, entry.seq, digest);
         return { seq: entry.seq, hash: previous, sealed_at: now };
       });

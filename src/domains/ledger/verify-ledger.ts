@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { chainHash, entryDigest } from './post-entry.js';
+import { chainHash, loadEntryLines, storedEntryDigest } from './post-entry.js';
 import { SEAL_DELAY_MS } from './seal-ledger.js';
 
 /**
@@ -49,21 +49,7 @@ export async function verifyLedger(db: Kysely<DB>, now: Date = new Date(), onPro
       .limit(PAGE)
       .execute();
     if (page.length === 0) break;
-    const postings = await db
-      .selectFrom('postings')
-      .innerJoin('ledger_accounts', 'ledger_accounts.id', 'postings.account_id')
-      .select(['postings.entry_seq', 'postings.amount_cents', 'ledger_accounts.key'])
-      .where('postings.entry_seq', '>=', page[0]!.seq)
-      .where('postings.entry_seq', '<=', page.at(-1)!.seq)
-      .orderBy('postings.entry_seq')
-      .orderBy('postings.line')
-      .execute();
-    const linesOf = new Map<number, { accountKey: string; amountCents: number }[]>();
-    for (const p of postings) {
-      const lines = linesOf.get(p.entry_seq) ?? [];
-      lines.push({ accountKey: p.key, amountCents: p.amount_cents });
-      linesOf.set(p.entry_seq, lines);
-    }
+    const linesOf = await loadEntryLines(db, page[0]!.seq, page.at(-1)!.seq);
     for (const entry of page) {
       entries++;
       const lines = linesOf.get(entry.seq) ?? [];
@@ -74,18 +60,7 @@ export async function verifyLedger(db: Kysely<DB>, now: Date = new Date(), onPro
         continue;
       }
       sealed++;
-      const digest = entryDigest({
-        journal: entry.journal,
-        kind: entry.kind,
-        label: entry.label,
-        bookedOn: entry.booked_on,
-        pieceRef: entry.piece_ref,
-        orderId: entry.order_id,
-        redemptionId: entry.redemption_id,
-        correctsSeq: entry.corrects_seq,
-        createdAt: entry.created_at,
-        lines,
-      });
+      const digest = storedEntryDigest(entry, lines);
       const hash = chainHash(previous, entry.seq, digest);
       if (!hash.equals(entry.hash)) problems.push({ seq: entry.seq, problem: 'hash' });
       previous = entry.hash;
