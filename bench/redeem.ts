@@ -180,7 +180,10 @@ async function seed(config: Config, vouchers: number): Promise<Seeded> {
     // Alternately from each order: consecutive requests touch different orders' accounts.
     const codes: string[] = [];
     for (let i = 0; perOrder.some((list) => i < list.length); i++) for (const list of perOrder) if (i < list.length) codes.push(list[i]!);
-    if (runtime.database.kind === 'postgres') await runtime.database.execScript('vacuum analyze');
+    if (runtime.database.kind === 'postgres') {
+      if (process.env.BENCH_EXPERIMENT) await runtime.database.execScript(process.env.BENCH_EXPERIMENT);
+      await runtime.database.execScript('vacuum analyze');
+    }
     return { targets, codes, tokenIds };
   } finally {
     await runtime.close();
@@ -200,8 +203,10 @@ async function freePort(): Promise<number> {
 
 /** `bin/passnum.js serve` with this environment, once it answers /healthz. */
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  // To profile the server: BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [new URL('../bin/passnum.js', import.meta.url).pathname, 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, new URL('../bin/passnum.js', import.meta.url).pathname, 'serve'], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PASSNUM_DEMO: '0', PASSNUM_PUBLIC_URL: `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -462,6 +467,11 @@ export async function main(): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: scratch.toString(), PASSNUM_VOUCHER_SECRET: secret, PASSNUM_DATA_DIR: path.join(dir, 'postgres') };
     const postgres = await measureRedemptions('PostgreSQL', env, ENGINES.postgres.connections, ENGINES.postgres.vouchers, { admin, database: name });
     await admin.query(`drop database if exists ${name}`);
+    if (process.env.BENCH_REDEEM_QUICK) {
+      // While working on the counter's speed: the PostgreSQL measure alone.
+      report(postgres);
+      return;
+    }
     const tpcb = await pgbench(server, admin);
 
     // PGlite: the same server on an embedded data directory.

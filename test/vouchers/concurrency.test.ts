@@ -12,24 +12,27 @@ import { activeBooklets, createFunder, recorderOf, redemptionInput } from '../su
 /**
  * At most one redemption per voucher, with real parallel clients: on PostgreSQL, every request of a
  * round holds its own connection of a second pool at the same time (a wide pool opened on the same
- * database); on PGlite, the one connection serialises them, and the outcome must be the same.
+ * database), each through its own application context, as fifty server processes would (one
+ * context batches the requests it receives: redemption-batch.ts, tested with one context in
+ * redemption-batches.test.ts); on PGlite, the one connection serialises them, and the outcome must
+ * be the same.
  */
 const CLIENTS = 50;
 
 let t: TestContext;
 let wide: Database | undefined;
-/** The context the concurrent clients go through. */
-let clients: AppContext;
+/** The contexts the concurrent clients go through: one each, as separate servers. */
+let clients: AppContext[];
 let counters: { provider: ReturnType<typeof recorderOf>; placeId: string }[];
 let codes: VoucherCode[];
 
 beforeAll(async () => {
   t = await createTestContext({ redemptionFailuresMax: 100_000 });
-  clients = t.ctx;
+  clients = Array.from({ length: CLIENTS }, () => ({ ...t.ctx }));
   if (t.database.kind === 'postgres') {
     const current = await sql<{ db: string }>`select current_database() as db`.execute(t.ctx.db);
     wide = await openDatabase({ kind: 'postgres', url: databaseUrl(process.env.TEST_DATABASE_URL!, current.rows[0]!.db), poolSize: CLIENTS });
-    clients = { ...t.ctx, db: wide.db };
+    clients = Array.from({ length: CLIENTS }, () => ({ ...t.ctx, db: wide!.db }));
     // Open every connection now, so that the requests of a round start together.
     await Promise.all(Array.from({ length: CLIENTS }, () => sql`select pg_sleep(0.05)`.execute(wide!.db)));
   }
@@ -51,7 +54,8 @@ afterAll(async () => {
 
 function redeemAt(client: number, sent: readonly string[]): Promise<RedemptionResult> {
   const counter = counters[client % CLIENTS]!;
-  return redeemVouchers(clients, counter.provider, redemptionInput(clients, counter.placeId, sent));
+  const ctx = clients[client % CLIENTS]!;
+  return redeemVouchers(ctx, counter.provider, redemptionInput(ctx, counter.placeId, sent));
 }
 
 async function voucherRow(code: VoucherCode) {

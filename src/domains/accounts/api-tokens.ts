@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../app-context.js';
+import { batchedLoader } from '../../lib/batched-loader.js';
 import { hashSecretToken, newSecretToken, sameHash } from '../../lib/secret-tokens.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
@@ -85,17 +86,44 @@ export async function revokeApiToken(ctx: AppContext, actor: Actor, input: { org
   });
 }
 
+interface TokenRow {
+  id: string;
+  organisation_id: string;
+  kind: OrganisationKind;
+  secret_hash: Buffer;
+  scopes: string[];
+  last_used_at: Date | null;
+}
+
+/**
+ * Tokens by prefix, for concurrent requests in one query (lib/batched-loader.ts): a busy client's
+ * software sends many requests at once. One loader per application context.
+ */
+const tokenLoaders = new WeakMap<AppContext, (prefix: string) => Promise<TokenRow | undefined>>();
+
+function tokenLoader(ctx: AppContext) {
+  let loader = tokenLoaders.get(ctx);
+  if (!loader) {
+    loader = batchedLoader(async (prefixes: readonly string[]) => {
+      const rows = await ctx.db
+        .selectFrom('api_tokens as t')
+        .innerJoin('organisations as o', 'o.id', 't.organisation_id')
+        .select(['t.id', 't.prefix', 't.organisation_id', 'o.kind', 't.secret_hash', 't.scopes', 't.last_used_at'])
+        .where('t.prefix', 'in', prefixes)
+        .where('t.revoked_at', 'is', null)
+        .execute();
+      return new Map(rows.map((row) => [row.prefix, row]));
+    });
+    tokenLoaders.set(ctx, loader);
+  }
+  return loader;
+}
+
 /** The client behind a bearer token, or undefined when malformed, unknown or revoked. */
 export async function authenticateApiToken(ctx: AppContext, bearer: string): Promise<ApiClient | undefined> {
   const match = TOKEN_FORMAT.exec(bearer);
   if (!match) return undefined;
-  const row = await ctx.db
-    .selectFrom('api_tokens as t')
-    .innerJoin('organisations as o', 'o.id', 't.organisation_id')
-    .select(['t.id', 't.organisation_id', 'o.kind', 't.secret_hash', 't.scopes', 't.last_used_at'])
-    .where('t.prefix', '=', match[1]!)
-    .where('t.revoked_at', 'is', null)
-    .executeTakeFirst();
+  const row = await tokenLoader(ctx)(match[1]!);
   if (!row || !sameHash(row.secret_hash, hashSecretToken(match[2]!))) return undefined;
   // "Last used" to the minute: writing it on every request would make each request of a busy client
   // commit twice and queue on this one row.

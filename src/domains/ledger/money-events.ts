@@ -78,21 +78,17 @@ export function redemptionEntryLines(redemption: RedemptionMoney): EntryLine[] {
   ];
 }
 
-export async function postRedemption(trx: Kysely<DB>, redemption: RedemptionMoney, now: Date, options: { accountsEnsured?: boolean } = {}) {
-  return postEntry(
-    trx,
-    {
-      journal: 'EN',
-      kind: 'redemption',
-      label: `Chèques encaissés (service du ${redemption.serviceDate})`,
-      bookedOn: parisDay(now),
-      pieceRef: redemption.id,
-      redemptionId: redemption.id,
-      lines: redemptionEntryLines(redemption),
-    },
-    now,
-    options,
-  );
+/** The entry of a redemption (vouchers/redemption-batch.ts posts a batch's entries in one statement). */
+export function redemptionEntry(redemption: RedemptionMoney, now: Date): NewEntry {
+  return {
+    journal: 'EN',
+    kind: 'redemption',
+    label: `Chèques encaissés (service du ${redemption.serviceDate})`,
+    bookedOn: parisDay(now),
+    pieceRef: redemption.id,
+    redemptionId: redemption.id,
+    lines: redemptionEntryLines(redemption),
+  };
 }
 
 export interface PayoutAmounts {

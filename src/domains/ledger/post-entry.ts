@@ -161,25 +161,53 @@ function entryValues(entry: NewEntry, now: Date) {
  * the same statement as its business rows), then one statement for the entry and its postings.
  */
 export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number> {
-  const lines = orderedLines(entry);
+  const [seq] = await postFewEntries(trx, [entry], now, options);
+  return seq!;
+}
+
+/**
+ * Writes a few entries (those of one batch of redemptions, say) in one statement, numbered in the
+ * order given; their postings go in account-id order, then entry order. For thousands of entries,
+ * postEntries.
+ */
+export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry[], now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
   if (!options.accountsEnsured) {
-    await trx.insertInto('ledger_accounts').values(entryAccountRows(lines, now)).onConflict((oc) => oc.doNothing()).execute();
+    const accounts = [...new Map(prepared.flatMap((p) => entryAccountRows(p.lines, now).map((row) => [row.key, row] as const))).values()];
+    await trx.insertInto('ledger_accounts').values(accounts).onConflict((oc) => oc.doNothing()).execute();
   }
-  const e = entryValues(entry, now);
-  const values = sql.join(lines.map((line, index) => sql`(${index + 1}::int, ${accountId(accountKey(line.account))}::uuid, ${line.amountCents}::bigint)`));
-  const { rows } = await sql<{ entry_seq: number }>`
-    with entry as (
-      insert into journal_entries (journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
-      values (${e.journal}, ${e.kind}, ${e.label}, ${e.booked_on}::date, ${e.piece_ref}, ${e.order_id}::uuid, ${e.redemption_id}::uuid, ${e.corrects_seq}::bigint, ${now})
-      returning seq
+  const entryRows = prepared.map(({ entry }, i) => {
+    const e = entryValues(entry, now);
+    return sql`(${i}::int, ${e.journal}::text, ${e.kind}::text, ${e.label}::text, ${e.booked_on}::date, ${e.piece_ref}::text, ${e.order_id}::uuid,
+                ${e.redemption_id}::uuid, ${e.corrects_seq}::bigint)`;
+  });
+  const postingRows = prepared.flatMap(({ lines }, i) =>
+    lines.map((line, index) => sql`(${i}::int, ${index + 1}::int, ${accountId(accountKey(line.account))}::uuid, ${line.amountCents}::bigint)`),
+  );
+  const { rows } = await sql<{ i: number; seq: number; posted: number | string }>`
+    with numbered as (
+      select v.i, nextval('journal_entry_seq') as seq
+      from (values ${sql.join(entryRows.map((_, i) => sql`(${i}::int)`))}) as v (i)
+      order by v.i
+    ), entries as (
+      insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
+      select n.seq, v.journal, v.kind, v.label, v.booked_on, v.piece_ref, v.order_id, v.redemption_id, v.corrects_seq, ${now}::timestamptz
+      from numbered n
+      join (values ${sql.join(entryRows)}) as v (i, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq) on v.i = n.i
+      order by n.seq
+    ), posted as (
+      insert into postings (entry_seq, line, account_id, amount_cents)
+      select n.seq, p.line, p.account_id, p.amount_cents
+      from numbered n
+      join (values ${sql.join(postingRows)}) as p (i, line, account_id, amount_cents) on p.i = n.i
+      order by p.account_id, n.seq
+      returning entry_seq
     )
-    insert into postings (entry_seq, line, account_id, amount_cents)
-    select entry.seq, v.line, v.account_id, v.amount_cents
-    from entry, (values ${values}) as v (line, account_id, amount_cents)
-    order by v.account_id
-    returning entry_seq`.execute(trx);
-  if (rows.length !== lines.length) throw new Error('journal entry not written whole');
-  return rows[0]!.entry_seq;
+    select n.i, n.seq, (select count(*) from posted) as posted from numbered n order by n.i`.execute(trx);
+  const lineCount = prepared.reduce((sum, p) => sum + p.lines.length, 0);
+  if (rows.length !== entries.length || Number(rows[0]!.posted) !== lineCount) throw new Error('journal entries not written whole');
+  return rows.map((row) => Number(row.seq));
 }
 
 const CHUNK = 1000;

@@ -6,9 +6,9 @@ import { DomainError } from '../errors.js';
 import type { OrderRules, RedemptionFacts, VoucherFacts } from './rules.js';
 
 /**
- * What a redemption is decided on, read in as few round trips as the counter's speed asks: one
- * statement for the place, its catalogue entry, the mediator, the recent refusals and the
- * Idempotency-Key (claimed in the same statement), one for the vouchers, locked.
+ * What redemptions are decided on, read for a whole batch of requests (redemption-batch.ts) in one
+ * statement: each request's place, catalogue entry, mediator, recent refusals and Idempotency-Key,
+ * claimed in the same statement; then one statement for all their vouchers, locked.
  */
 
 /** Window of the limit on refused attempts per place and per person or client. */
@@ -41,7 +41,29 @@ export interface IdempotencyClaim {
   requestHash: Buffer;
 }
 
+/** One request of a batch, as the facts query reads it. */
+export interface FactsQuery {
+  recorder: Recorder;
+  input: FactsRequest;
+  claim: IdempotencyClaim | undefined;
+}
+
+/**
+ * A request's facts, before the limits are applied: `claimed` false means an earlier request holds
+ * its Idempotency-Key (the caller replays that outcome, whatever the facts say); `facts` undefined
+ * means the place is not the provider's (place_unknown).
+ */
+export interface RequestFacts {
+  claimed: boolean;
+  facts: LoadedFacts | undefined;
+  refusalsByPlace: number;
+  refusalsByRecorder: number;
+  /** The mediator was named but is not one of the provider's active mediators. */
+  mediatorUnknown: boolean;
+}
+
 interface FactsRow {
+  i: number;
   place_found: boolean;
   insee_code: string | null;
   typologies: string[] | null;
@@ -58,84 +80,87 @@ interface FactsRow {
   mediator_status: MediatorStatus | null;
   by_place: number | string;
   by_recorder: number | string;
-  claimed: number | string;
+  claimed: boolean;
 }
 
 /**
- * The facts of the place and service, and whether the Idempotency-Key was free (claimed: false
- * means an earlier request holds it: the caller replays its outcome, whatever the facts say).
- * Throws place_unknown (not this provider's place), too_many_refusals, mediator_unknown.
+ * The facts of every request, in the order given, and the claim of their Idempotency-Keys (claims
+ * are inserted in key order, so that two batches never wait on each other's keys in a cycle; a key
+ * held by a transaction still running is waited for, then found taken).
  */
-export async function loadRedemptionFacts(
-  trx: Kysely<DB>,
-  recorder: Recorder,
-  request: FactsRequest,
-  now: Date,
-  refusalLimit: number,
-  claim?: IdempotencyClaim,
-): Promise<{ claimed: boolean; facts: LoadedFacts | undefined }> {
+export async function loadBatchFacts(trx: Kysely<DB>, requests: readonly FactsQuery[], now: Date): Promise<RequestFacts[]> {
   const since = new Date(now.getTime() - REFUSAL_WINDOW_MS);
-  const byRecorder =
-    recorder.tokenId !== null
-      ? sql`(select count(*) from redemption_refusals where recorded_by_token = ${recorder.tokenId}::uuid and created_at > ${since})`
-      : sql`(select count(*) from redemption_refusals where recorded_by_user = ${recorder.userId}::uuid and created_at > ${since})`;
-  const claimCte = claim
-    ? sql`insert into idempotency_keys (token_id, key, request_hash, outcome, created_at)
-          values (${claim.tokenId}::uuid, ${claim.key}, ${claim.requestHash}, 'null'::jsonb, ${now})
-          on conflict (token_id, key) do nothing
-          returning 1`
-    : sql`select 1 where false`;
+  const values = requests.map(
+    ({ recorder, input, claim }, i) =>
+      sql`(${i}::int, ${input.placeId}::uuid, ${recorder.providerId}::uuid, ${input.serviceCode}::text, ${input.mediatorId}::uuid,
+           ${recorder.tokenId}::uuid, ${recorder.userId}::uuid, ${claim?.key ?? null}::text)`,
+  );
+  const claims = requests
+    .flatMap(({ claim }) => (claim ? [claim] : []))
+    .sort((a, b) => (a.tokenId < b.tokenId ? -1 : a.tokenId > b.tokenId ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const claimCte =
+    claims.length > 0
+      ? sql`insert into idempotency_keys (token_id, key, request_hash, outcome, created_at)
+            values ${sql.join(claims.map((c) => sql`(${c.tokenId}::uuid, ${c.key}::text, ${c.requestHash}::bytea, 'null'::jsonb, ${now}::timestamptz)`))}
+            on conflict (token_id, key) do nothing
+            returning token_id, key`
+      : sql`select null::uuid as token_id, null::text as key where false`;
   const { rows } = await sql<FactsRow>`
-    with claim as (${claimCte})
-    select p.id is not null as place_found, p.insee_code, p.typologies, p.status as place_status,
+    with req (i, place_id, provider_id, service_code, mediator_id, token_id, user_id, key) as (values ${sql.join(values)}),
+    claim as (${claimCte})
+    select r.i, p.id is not null as place_found, p.insee_code, p.typologies, p.status as place_status,
            pr.status as provider_status, pr.suspended_at,
            e.id as entry_id, e.active, e.price_cents, e.delivery_modes, e.referential_version,
            s.level, s.doing_for_person,
-           (select m.status from mediators m
-             where m.id = ${request.mediatorId}::uuid and m.provider_id = ${recorder.providerId}::uuid and m.active) as mediator_status,
-           (select count(*) from redemption_refusals where place_id = ${request.placeId}::uuid and created_at > ${since}) as by_place,
-           ${byRecorder} as by_recorder,
-           (select count(*) from claim) as claimed
-    from (select 1) as one
-    left join places p on p.id = ${request.placeId}::uuid and p.provider_id = ${recorder.providerId}::uuid
+           (select m.status from mediators m where m.id = r.mediator_id and m.provider_id = r.provider_id and m.active) as mediator_status,
+           (select count(*) from redemption_refusals where place_id = r.place_id and created_at > ${since}) as by_place,
+           case when r.token_id is not null
+             then (select count(*) from redemption_refusals where recorded_by_token = r.token_id and created_at > ${since})
+             else (select count(*) from redemption_refusals where recorded_by_user = r.user_id and created_at > ${since})
+           end as by_recorder,
+           r.key is null or exists (select 1 from claim c where c.token_id = r.token_id and c.key = r.key) as claimed
+    from req r
+    left join places p on p.id = r.place_id and p.provider_id = r.provider_id
     left join providers pr on pr.organisation_id = p.provider_id
-    left join catalogue_entries e on e.place_id = p.id and e.service_code = ${request.serviceCode}
-    left join referential_services s on s.version = e.referential_version and s.code = e.service_code`.execute(trx);
-  const row = rows[0]!;
-  const claimed = claim === undefined || Number(row.claimed) === 1;
-  if (!claimed) return { claimed, facts: undefined };
-  // The place first: a provider learns nothing about the limits of another provider's place.
-  if (!row.place_found) throw new DomainError('place_unknown', 'placeId');
-  if (Number(row.by_place) >= refusalLimit || Number(row.by_recorder) >= refusalLimit) throw new DomainError('too_many_refusals');
-  if (request.mediatorId !== null && row.mediator_status === null) throw new DomainError('mediator_unknown', 'mediatorId');
-  // A service the place does not offer is refused like a paused one, and recorded as such.
-  const offered = row.entry_id !== null && row.level !== null;
-  return {
-    claimed,
-    facts: {
-      now,
-      serviceDate: request.serviceDate,
-      deliveryMode: request.deliveryMode,
-      mediatorIsEmployee: request.mediatorId === null ? undefined : row.mediator_status === 'employee',
-      entryId: offered ? row.entry_id : null,
-      referentialVersion: offered ? row.referential_version : null,
-      place: {
-        inseeCode: row.insee_code,
-        typologies: row.typologies ?? [],
-        published: row.place_status === 'published',
-        providerQualified: row.provider_status === 'qualified',
-        providerSuspended: row.suspended_at !== null,
-      },
-      service: {
-        active: offered && row.active === true,
-        serviceCode: request.serviceCode,
-        level: row.level ?? 0,
-        priceCents: row.price_cents ?? 0,
-        deliveryModes: row.delivery_modes ?? [],
-        employeesOnly: row.doing_for_person === true,
-      },
-    },
-  };
+    left join catalogue_entries e on e.place_id = p.id and e.service_code = r.service_code
+    left join referential_services s on s.version = e.referential_version and s.code = e.service_code
+    order by r.i`.execute(trx);
+  return rows.map((row, i) => {
+    const { input } = requests[i]!;
+    // A service the place does not offer is refused like a paused one, and recorded as such.
+    const offered = row.entry_id !== null && row.level !== null;
+    return {
+      claimed: row.claimed,
+      refusalsByPlace: Number(row.by_place),
+      refusalsByRecorder: Number(row.by_recorder),
+      mediatorUnknown: input.mediatorId !== null && row.mediator_status === null,
+      facts: !row.place_found
+        ? undefined
+        : {
+            now,
+            serviceDate: input.serviceDate,
+            deliveryMode: input.deliveryMode,
+            mediatorIsEmployee: input.mediatorId === null ? undefined : row.mediator_status === 'employee',
+            entryId: offered ? row.entry_id : null,
+            referentialVersion: offered ? row.referential_version : null,
+            place: {
+              inseeCode: row.insee_code,
+              typologies: row.typologies ?? [],
+              published: row.place_status === 'published',
+              providerQualified: row.provider_status === 'qualified',
+              providerSuspended: row.suspended_at !== null,
+            },
+            service: {
+              active: offered && row.active === true,
+              serviceCode: input.serviceCode,
+              level: row.level ?? 0,
+              priceCents: row.price_cents ?? 0,
+              deliveryModes: row.delivery_modes ?? [],
+              employeesOnly: row.doing_for_person === true,
+            },
+          },
+    };
+  });
 }
 
 /** Too many refusals lately, for this place or this person or client: guessing codes stops here. */

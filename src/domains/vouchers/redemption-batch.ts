@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { AppContext } from '../../app-context.js';
+import type { DB } from '../../db/schema.js';
+import { entryAccountRows, postFewEntries } from '../ledger/post-entry.js';
+import { redemptionEntry, redemptionEntryLines, type RedemptionMoney } from '../ledger/money-events.js';
+import { DomainError } from '../errors.js';
+import { loadBatchFacts, lockVouchers, type IdempotencyClaim, type LoadedFacts, type LockedVoucher, type Recorder } from './redemption-facts.js';
+import type { RedemptionInput, RedemptionOutcome, RedemptionResult } from './redeem-vouchers.js';
+import { decideRedemption } from './rules.js';
+
+/**
+ * Redemptions decided and written by batches. Requests that arrive while earlier batches run wait
+ * for the next one, which takes them all (up to MAX_BATCH) in one transaction: one statement for
+ * their facts and keys, one for their vouchers (locked, in id order), one for the business rows,
+ * one for their ledger entries, one commit. A request alone is a batch of one. Under load this
+ * divides the round trips, the planning and the commits by the size of the batch, and each hot
+ * ledger account (an order's outstanding vouchers, a provider's payable) is locked once per batch
+ * instead of once per redemption (npm run bench -- redeem).
+ *
+ * The outcome of each request is the one it would have had alone, after those before it in the
+ * batch: a voucher spent earlier in the batch is already used, refusals earlier in the batch count
+ * towards the limits. What throws for a request alone (place_unknown, too_many_refusals,
+ * mediator_unknown, idempotency_key_reused) fails that request only, and its Idempotency-Key is
+ * released. If the batch's transaction fails as a whole (a bug, a lost connection), each of its
+ * requests is run again alone, so that one request never fails another.
+ */
+
+/** Requests taken by one transaction at most. */
+export const MAX_BATCH = 64;
+/** Batches running at once: while one commits, the next one reads and locks. */
+export const BATCHES_IN_FLIGHT = 2;
+
+export interface QueuedRedemption {
+  recorder: Recorder;
+  input: RedemptionInput & { mediatorId: string | null };
+  hashes: readonly Buffer[];
+  claim: IdempotencyClaim | undefined;
+}
+
+type Settled = { ok: true; result: RedemptionResult } | { ok: false; error: unknown };
+
+interface Waiting extends QueuedRedemption {
+  resolve(result: RedemptionResult): void;
+  reject(error: unknown): void;
+}
+
+/** One queue per application context: requests of different contexts (clocks, settings) never share a batch. */
+const queues = new WeakMap<AppContext, RedemptionQueue>();
+
+export function redemptionQueue(ctx: AppContext): RedemptionQueue {
+  let queue = queues.get(ctx);
+  if (!queue) {
+    queue = new RedemptionQueue(ctx);
+    queues.set(ctx, queue);
+  }
+  return queue;
+}
+
+export class RedemptionQueue {
+  private readonly waiting: Waiting[] = [];
+  private running = 0;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  submit(request: QueuedRedemption): Promise<RedemptionResult> {
+    return new Promise<RedemptionResult>((resolve, reject) => {
+      this.waiting.push({ ...request, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < BATCHES_IN_FLIGHT && this.waiting.length > 0) {
+      const batch = this.take();
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The next batch, in arrival order; a second request under the same key waits for the next batch (it will replay the first). */
+  private take(): Waiting[] {
+    const batch: Waiting[] = [];
+    const keys = new Set<string>();
+    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH; ) {
+      const request = this.waiting[i]!;
+      const key = request.claim ? `${request.claim.tokenId} ${request.claim.key}` : undefined;
+      if (key !== undefined && keys.has(key)) {
+        i++;
+        continue;
+      }
+      if (key !== undefined) keys.add(key);
+      batch.push(request);
+      this.waiting.splice(i, 1);
+    }
+    return batch;
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
+    let settled: Settled[];
+    try {
+      settled = await runBatch(this.ctx, batch);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // One request must not fail the others: each again, alone.
+      for (const request of batch) {
+        try {
+          const [alone] = await runBatch(this.ctx, [request]);
+          settle(request, alone!);
+        } catch (aloneError) {
+          request.reject(aloneError);
+        }
+      }
+      return;
+    }
+    batch.forEach((request, i) => settle(request, settled[i]!));
+  }
+}
+
+function settle(request: Waiting, settled: Settled): void {
+  if (settled.ok) request.resolve(settled.result);
+  else request.reject(settled.error);
+}
+
+interface Accepted {
+  index: number;
+  id: string;
+  request: QueuedRedemption;
+  facts: LoadedFacts;
+  vouchers: LockedVoucher[];
+  outcome: RedemptionOutcome & { ok: true };
+  money: RedemptionMoney;
+}
+
+interface Refused {
+  index: number;
+  request: QueuedRedemption;
+  outcome: RedemptionOutcome & { ok: false };
+  voucherId: string | null;
+}
+
+/** One transaction for the whole batch; the outcome of each request, in order. */
+async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[]): Promise<Settled[]> {
+  const now = ctx.clock.now();
+  const limit = ctx.config.redemptionFailuresMax;
+  return ctx.db.transaction().execute(async (trx) => {
+    const facts = await loadBatchFacts(trx, batch, now);
+    const settled: (Settled | undefined)[] = batch.map(() => undefined);
+    const released: IdempotencyClaim[] = [];
+    const replays: number[] = [];
+    const deciding: number[] = [];
+    batch.forEach((request, i) => {
+      if (!facts[i]!.claimed) replays.push(i);
+      else deciding.push(i);
+    });
+
+    const hashes = [...new Set(deciding.flatMap((i) => batch[i]!.hashes.map((h) => h.toString('hex'))))];
+    const vouchers = hashes.length > 0 ? await lockVouchers(trx, hashes.map((h) => Buffer.from(h, 'hex'))) : { byHash: new Map<string, LockedVoucher>() };
+    const spent = new Set<string>();
+    const refusedAt = new Map<string, number>();
+    const accepted: Accepted[] = [];
+    const refused: Refused[] = [];
+    for (const i of deciding) {
+      const request = batch[i]!;
+      const { facts: loaded, refusalsByPlace, refusalsByRecorder, mediatorUnknown } = facts[i]!;
+      const placeKey = `place ${request.input.placeId}`;
+      const recorderKey = request.recorder.tokenId !== null ? `token ${request.recorder.tokenId}` : `user ${request.recorder.userId}`;
+      // The same checks, in the same order, as a request alone: the place first, so that a
+      // provider learns nothing about the limits of another provider's place.
+      const error = !loaded
+        ? new DomainError('place_unknown', 'placeId')
+        : refusalsByPlace + (refusedAt.get(placeKey) ?? 0) >= limit || refusalsByRecorder + (refusedAt.get(recorderKey) ?? 0) >= limit
+          ? new DomainError('too_many_refusals')
+          : mediatorUnknown
+            ? new DomainError('mediator_unknown', 'mediatorId')
+            : undefined;
+      if (error || !loaded) {
+        settled[i] = { ok: false, error };
+        if (request.claim) released.push(request.claim);
+        continue;
+      }
+      const decided = decide(request, loaded, vouchers.byHash, spent);
+      if (decided.ok) {
+        for (const voucher of decided.vouchers) spent.add(voucher.id);
+        const id = randomUUID();
+        accepted.push({ index: i, id, request, facts: loaded, vouchers: decided.vouchers, outcome: acceptedOutcome(id, request, loaded, decided, now), money: moneyOf(id, request, decided.vouchers) });
+      } else {
+        refused.push({ index: i, request, outcome: decided.outcome, voucherId: decided.voucherId });
+        refusedAt.set(placeKey, (refusedAt.get(placeKey) ?? 0) + 1);
+        refusedAt.set(recorderKey, (refusedAt.get(recorderKey) ?? 0) + 1);
+      }
+    }
+
+    await writeOutcomes(trx, accepted, refused, released, now);
+    await postFewEntries(trx, accepted.map(({ money }) => redemptionEntry(money, now)), now, { accountsEnsured: true });
+    for (const a of accepted) settled[a.index] = { ok: true, result: { outcome: a.outcome, replayed: false } };
+    for (const r of refused) settled[r.index] = { ok: true, result: { outcome: r.outcome, replayed: false } };
+    if (replays.length > 0) {
+      const earlier = await earlierOutcomes(trx, replays.map((i) => batch[i]!.claim!));
+      replays.forEach((i, j) => (settled[i] = earlier[j]!));
+    }
+    return settled.map((s) => s!);
+  });
+}
+
+type Decided =
+  | { ok: true; vouchers: LockedVoucher[]; vouchersCents: number; holderShareCents: number }
+  | { ok: false; outcome: RedemptionOutcome & { ok: false }; voucherId: string | null };
+
+/** The rules of rules.ts on the locked vouchers, as spent by the requests before this one in the batch. */
+function decide(request: QueuedRedemption, facts: LoadedFacts, byHash: ReadonlyMap<string, LockedVoucher>, spent: ReadonlySet<string>): Decided {
+  const { hashes } = request;
+  const missing = hashes.findIndex((hash) => !byHash.has(hash.toString('hex')));
+  if (missing >= 0) return { ok: false, outcome: { ok: false, reason: 'voucher_unknown', voucherIndex: missing }, voucherId: null };
+  const ordered = hashes.map((hash) => {
+    const voucher = byHash.get(hash.toString('hex'))!;
+    return spent.has(voucher.id) ? { ...voucher, redeemed: true } : voucher;
+  });
+  const decision = decideRedemption(ordered, facts);
+  if (decision.ok) return { ok: true, vouchers: ordered, vouchersCents: decision.vouchersCents, holderShareCents: decision.holderShareCents };
+  // A code sent twice: the refusal is about its second occurrence, the one to remove.
+  const index =
+    decision.reason === 'voucher_repeated'
+      ? hashes.findIndex((hash, i) => hashes.slice(0, i).some((earlier) => earlier.equals(hash)))
+      : decision.voucherId === undefined
+        ? undefined
+        : ordered.findIndex((v) => v.id === decision.voucherId);
+  return {
+    ok: false,
+    outcome: { ok: false, reason: decision.reason, ...(index === undefined ? {} : { voucherIndex: index }) },
+    voucherId: index === undefined ? null : (ordered[index]?.id ?? null),
+  };
+}
+
+function acceptedOutcome(
+  id: string,
+  request: QueuedRedemption,
+  facts: LoadedFacts,
+  decided: { vouchers: LockedVoucher[]; vouchersCents: number; holderShareCents: number },
+  now: Date,
+): RedemptionOutcome & { ok: true } {
+  // The rules accept only a service active in the place's catalogue.
+  if (facts.entryId === null || facts.referentialVersion === null) throw new Error('a redemption was accepted without its catalogue entry');
+  const { input } = request;
+  return {
+    ok: true,
+    redemption: {
+      id,
+      placeId: input.placeId,
+      serviceCode: input.serviceCode,
+      serviceDate: input.serviceDate,
+      deliveryMode: input.deliveryMode,
+      priceCents: facts.service.priceCents,
+      vouchersCents: decided.vouchersCents,
+      holderShareCents: decided.holderShareCents,
+      voucherCount: decided.vouchers.length,
+      createdAt: now.toISOString(),
+    },
+  };
+}
+
+function moneyOf(id: string, request: QueuedRedemption, vouchers: readonly LockedVoucher[]): RedemptionMoney {
+  const byOrder = new Map<string, { orderId: string; funderId: string; cents: number }>();
+  for (const voucher of vouchers) {
+    const part = byOrder.get(voucher.orderId) ?? { orderId: voucher.orderId, funderId: voucher.funderId, cents: 0 };
+    part.cents += voucher.faceValueCents;
+    byOrder.set(voucher.orderId, part);
+  }
+  return { id, providerId: request.recorder.providerId, serviceDate: request.input.serviceDate, byOrder: [...byOrder.values()] };
+}
+
+/**
+ * One statement for the batch's business rows: the redemptions, their vouchers marked (only if
+ * still unspent: the count is checked), the ledger accounts their entries need, the refusals with
+ * their reasons (never the codes), each key's outcome, and the keys of failed requests released.
+ */
+async function writeOutcomes(trx: Kysely<DB>, accepted: readonly Accepted[], refused: readonly Refused[], released: readonly IdempotencyClaim[], now: Date): Promise<void> {
+  const ctes = [];
+  if (accepted.length > 0) {
+    ctes.push(sql`redemption as (
+      insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
+        delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
+        recorded_by_user, recorded_by_token, created_at)
+      values ${sql.join(
+        accepted.map(({ id, request: { recorder, input }, facts, outcome }) => {
+          const r = outcome.redemption;
+          return sql`(${id}::uuid, ${recorder.providerId}::uuid, ${input.placeId}::uuid, ${facts.entryId}::uuid, ${facts.referentialVersion}::int,
+            ${input.serviceCode}::text, ${input.serviceDate}::date, ${input.deliveryMode}::text, ${r.priceCents}::int, ${r.vouchersCents}::int,
+            ${r.holderShareCents}::int, ${r.voucherCount}::int, ${input.mediatorId}::uuid, ${input.publicAge ?? null}::text, ${input.publicSituation ?? null}::text,
+            ${recorder.userId}::uuid, ${recorder.tokenId}::uuid, ${now}::timestamptz)`;
+        }),
+      )}
+      returning id
+    )`);
+    ctes.push(sql`marked as (
+      update vouchers v set redemption_id = m.redemption_id, redeemed_at = ${now}::timestamptz
+      from (values ${sql.join(accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => sql`(${voucher.id}::uuid, ${id}::uuid)`)))}) as m (voucher_id, redemption_id)
+      where v.id = m.voucher_id and v.redemption_id is null
+      returning v.id
+    )`);
+    const accounts = [...new Map(accepted.flatMap(({ money }) => entryAccountRows(redemptionEntryLines(money), now).map((a) => [a.key, a] as const))).values()];
+    ctes.push(sql`accounts as (
+      insert into ledger_accounts (id, key, kind, organisation_id, order_id, territory, chart_number, label, created_at)
+      values ${sql.join(
+        accounts.map(
+          (a) =>
+            sql`(${a.id}::uuid, ${a.key}, ${a.kind}, ${a.organisation_id}::uuid, ${a.order_id}::uuid, ${a.territory}, ${a.chart_number}, ${a.label}, ${a.created_at})`,
+        ),
+      )}
+      on conflict do nothing
+    )`);
+  }
+  if (refused.length > 0) {
+    ctes.push(sql`refusal as (
+      insert into redemption_refusals (provider_id, place_id, voucher_id, reason, recorded_by_user, recorded_by_token, created_at)
+      values ${sql.join(
+        refused.map(
+          ({ request: { recorder, input }, outcome, voucherId }) =>
+            sql`(${recorder.providerId}::uuid, ${input.placeId}::uuid, ${voucherId}::uuid, ${outcome.reason}::text, ${recorder.userId}::uuid, ${recorder.tokenId}::uuid, ${now}::timestamptz)`,
+        ),
+      )}
+    )`);
+  }
+  const answers = [...accepted, ...refused].flatMap(({ request, outcome }) => (request.claim ? [sql`(${request.claim.tokenId}::uuid, ${request.claim.key}::text, ${JSON.stringify(outcome)}::jsonb)`] : []));
+  if (answers.length > 0) {
+    ctes.push(sql`answered as (
+      update idempotency_keys k set outcome = a.outcome
+      from (values ${sql.join(answers)}) as a (token_id, key, outcome)
+      where k.token_id = a.token_id and k.key = a.key
+    )`);
+  }
+  if (released.length > 0) {
+    ctes.push(sql`released as (
+      delete from idempotency_keys k
+      using (values ${sql.join(released.map((c) => sql`(${c.tokenId}::uuid, ${c.key}::text)`))}) as r (token_id, key)
+      where k.token_id = r.token_id and k.key = r.key
+    )`);
+  }
+  if (ctes.length === 0) return;
+  const expected = accepted.reduce((sum, a) => sum + a.vouchers.length, 0);
+  const { rows } = await sql<{ marked: number | string }>`
+    with ${sql.join(ctes)}
+    select ${accepted.length > 0 ? sql`(select count(*) from marked)` : sql`0`} as marked`.execute(trx);
+  // Cannot differ under the row locks taken before; if it ever did, nothing is written.
+  if (Number(rows[0]!.marked) !== expected) throw new Error('vouchers changed under their lock');
+}
+
+/** The outcomes stored under keys already taken, when the request is the same; a conflict otherwise. */
+async function earlierOutcomes(trx: Kysely<DB>, claims: readonly IdempotencyClaim[]): Promise<Settled[]> {
+  const rows = await trx
+    .selectFrom('idempotency_keys')
+    .select(['token_id', 'key', 'request_hash', 'outcome'])
+    .where((eb) => eb.or(claims.map((c) => eb.and([eb('token_id', '=', c.tokenId), eb('key', '=', c.key)]))))
+    .execute();
+  return claims.map((claim) => {
+    const earlier = rows.find((row) => row.token_id === claim.tokenId && row.key === claim.key);
+    if (!earlier) throw new Error('an Idempotency-Key taken but not found');
+    if (!earlier.request_hash.equals(claim.requestHash)) return { ok: false, error: new DomainError('idempotency_key_reused', 'Idempotency-Key') };
+    return { ok: true, result: { outcome: earlier.outcome as RedemptionOutcome, replayed: true } };
+  });
+}
