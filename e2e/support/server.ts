@@ -33,11 +33,16 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface ServerOptions {
+  /** Fills the database before the application listens (for instance the demo world: e2e/support/demo.ts). */
+  seed?: (ctx: AppContext) => Promise<unknown>;
+}
+
 /**
  * The real application, in this process: an in-memory PGlite database, migrated, the
  * development mailer writing files to a temporary directory, listening on 127.0.0.1.
  */
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'passnum-e2e-'));
   const mailDir = path.join(dataDir, 'mail');
   await mkdir(mailDir);
@@ -63,6 +68,7 @@ export async function startServer(): Promise<RunningServer> {
       config,
     };
     await ensureReferentialPublished(ctx, SYSTEM_ACTOR);
+    await options.seed?.(ctx);
     const app = await buildApp(ctx);
     await app.listen({ host: '127.0.0.1', port });
     return {

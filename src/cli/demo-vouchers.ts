@@ -35,7 +35,7 @@ export async function loadDemoVouchers(ctx: AppContext, cast: DemoCast): Promise
   const today = parisDay(ctx.clock.now());
   const funderId = cast.funder.organisationId;
   const distributorId = cast.distributor.organisationId;
-  await ctx.db.insertInto('funder_distributors').values({ funder_id: funderId, distributor_id: distributorId, created_at: ctx.clock.now() }).execute();
+  await linkDemoDistributor(ctx, cast);
 
   const order = async (form: Record<string, string | string[]>, until: 'draft' | 'confirmed' | 'issued') => {
     const draft = await saveDraftOrder(ctx, cast.funder, funderId, orderForm.parse(form));
@@ -116,7 +116,17 @@ export async function loadDemoVouchers(ctx: AppContext, cast: DemoCast): Promise
   return vouchers;
 }
 
-async function codesOf(ctx: AppContext, orderIds: string[]) {
+/** The CCAS distributes the funder's booklets (once: the demo's past may have linked them already). */
+export async function linkDemoDistributor(ctx: AppContext, cast: DemoCast): Promise<void> {
+  await ctx.db
+    .insertInto('funder_distributors')
+    .values({ funder_id: cast.funder.organisationId, distributor_id: cast.distributor.organisationId, created_at: ctx.clock.now() })
+    .onConflict((oc) => oc.columns(['funder_id', 'distributor_id']).doNothing())
+    .execute();
+}
+
+/** The codes of each order's vouchers, by booklet in their order, as printed. */
+export async function codesOf(ctx: AppContext, orderIds: string[]) {
   const keys = voucherKeys(ctx.config);
   const rows = await ctx.db
     .selectFrom('vouchers')

@@ -20,7 +20,9 @@ import { hashPassword } from '../domains/accounts/passwords.js';
 import { insertMembership, insertOrganisation, insertUser } from '../domains/accounts/repository.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
 import { recordAuditEvent } from '../domains/audit/record-audit-event.js';
+import { formatMonth } from '../domains/settlement/settlement-calendar.js';
 import type { MemberRole, OrganisationKind } from '../db/schema.js';
+import { DemoClock, demoTimeline, loadDemoMoney } from './demo-money.js';
 import { loadDemoVouchers, writeDemoVouchersFile } from './demo-vouchers.js';
 
 /** Known to everyone who reads the README: the demo world is for trying passnum, never for real data. */
@@ -69,16 +71,28 @@ async function importRealPlaces(ctx: AppContext): Promise<number> {
   return imported;
 }
 
-/** Loads the demo world: one organisation of each kind, one account per role, real imported places. */
+/** The demo world as loaded: who can sign in, where the voucher codes are, which months are settled. */
 export interface DemoWorld {
   logins: DemoLogin[];
   /** Where the codes of the demo vouchers were written. */
   vouchersFile: string;
+  /** The two months already settled ('YYYY-MM', older first). */
+  settledMonths: [string, string];
 }
 
+/**
+ * Loads the demo world: one organisation of each kind, one account per role, real imported places,
+ * a qualified provider; its past (demo-money.ts: two months of scans, both settled, the older one
+ * paid); and its present (demo-vouchers.ts: orders at every step, vouchers in every state, three
+ * scanned today). The past is written on a clock that starts on the first day of the older
+ * settled month; the present on the context's own clock.
+ */
 export async function loadDemoWorld(appCtx: AppContext): Promise<DemoWorld> {
   // The demo's own mails (invitations, decisions) would only be noise: none is sent.
-  const ctx: AppContext = { ...appCtx, mailer: { send: async () => undefined } };
+  const present: AppContext = { ...appCtx, mailer: { send: async () => undefined } };
+  const timeline = demoTimeline(present.clock.now(), present.config.money.graceDay);
+  const clock = new DemoClock(timeline.start);
+  const ctx: AppContext = { ...present, clock };
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   const ids = new Map<string, string>();
   const users = new Map<string, string>();
@@ -99,14 +113,17 @@ export async function loadDemoWorld(appCtx: AppContext): Promise<DemoWorld> {
   await importRealPlaces(ctx);
   const provider = await qualifiedDemoProvider(ctx);
   const actor = (key: string) => ({ userId: users.get(key)!, organisationId: ids.get(key)!, apiTokenId: null });
-  const vouchers = await loadDemoVouchers(ctx, { funder: actor('funder'), distributor: actor('distributor'), operator: actor('operator'), provider });
+  const cast = { funder: actor('funder'), distributor: actor('distributor'), operator: actor('operator'), provider };
+  const money = await loadDemoMoney(ctx, clock, cast, timeline);
+  const vouchers = await loadDemoVouchers(present, cast);
   return {
     logins: [
       ...PEOPLE.map((p) => ({ email: p.email, role: p.role })),
       { email: 'lieu@demo.passnum.fr', role: 'lieu de médiation qualifié (admin)' },
       { email: 'mediatrice@demo.passnum.fr', role: 'lieu de médiation qualifié (membre)' },
     ],
-    vouchersFile: await writeDemoVouchersFile(ctx.config.dataDir, vouchers),
+    vouchersFile: await writeDemoVouchersFile(present.config.dataDir, vouchers),
+    settledMonths: money.settled,
   };
 }
 
@@ -219,6 +236,7 @@ export function formatDemoLogins(world: DemoWorld, baseUrl: string): string {
     `Monde de démonstration chargé. Connectez-vous sur ${baseUrl}/connexion avec le mot de passe « ${DEMO_PASSWORD} » :`,
     ...world.logins.map((l) => `  ${l.email.padEnd(32)} ${l.role}`),
     `Des chèques de démonstration dans chaque état, à essayer sur ${baseUrl}/mon-pass : ${world.vouchersFile}`,
+    `Deux mois déjà réglés (${world.settledMonths.map((month) => formatMonth(month)).join(' et ')}) : virements et relevés sur ${baseUrl}/structure/paiements, fichiers SEPA sur ${baseUrl}/operateur/reglements, relevés du financeur sur ${baseUrl}/financeur/releves`,
     '',
   ].join('\n');
 }

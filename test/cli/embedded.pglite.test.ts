@@ -23,8 +23,22 @@ describe('embedded database (PGlite)', () => {
     expect(second.code).toBe(75);
     expect(second.stderr).toContain('déjà utilisé par un autre processus passnum');
 
+    expect(server.output()).toMatch(/Deux mois déjà réglés \([a-zéû]+ \d{4} et [a-zéû]+ \d{4}\)/u);
+    expect(server.output()).not.toMatch(/error|erreur/iu);
+
     server.child.kill('SIGTERM');
     expect(await server.exit).toBe(0);
+
+    // Started again on the same directory: the demo world is there already, nothing is loaded twice.
+    const again = await serve(env);
+    expect(again.output()).not.toContain('Monde de démonstration chargé');
+    expect(again.output()).not.toMatch(/error|erreur/iu);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    const lieux = await fetch(`http://127.0.0.1:${port}/lieux?q=33000`);
+    expect(lieux.status).toBe(200);
+    expect(await lieux.text()).toContain('Les Clés du numérique');
+    again.child.kill('SIGTERM');
+    expect(await again.exit).toBe(0);
 
     // The lock is released: the command line opens the same directory, with the same code.
     const operator = await run(['create-operator', '--email', 'Admin@Plateforme.fr', '--name', 'Admin'], { ...env, PASSNUM_PASSWORD: '' }, 'une phrase assez longue\n');
@@ -38,7 +52,7 @@ describe('embedded database (PGlite)', () => {
     expect(demo.stderr).toContain('base vide');
     const migrate = await run(['migrate'], env);
     expect(migrate.stdout).toContain('La base est à jour.');
-  }, 180_000);
+  }, 300_000);
 
   it('starts empty with PASSNUM_DEMO=0', async () => {
     const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'passnum-cli-empty-'));
