@@ -8,7 +8,7 @@ import { DomainError } from '../domains/errors.js';
  * running (its run_at becomes the instant it started), run outside any transaction of ours (the
  * handler owns its transactions), then marked done, or given back with a growing delay, or failed
  * after MAX_ATTEMPTS. A job left running by a process that died is taken again after
- * STALE_AFTER_MS: handlers must be safe to run twice (settleMonth is).
+ * STALE_AFTER_MS: handlers must be safe to run twice (settleMonth and runExpiry are).
  */
 
 export interface JobRun {
@@ -126,8 +126,8 @@ export interface JobWorker {
 }
 
 /**
- * Polls every `pollMs`: `everyRound` first (recurring work: jobs/handlers.ts keeps the monthly jobs
- * scheduled ahead and seals the ledger), then the due jobs. Errors of a round are logged; the next
+ * Polls every `pollMs`: `everyRound` first (recurring work: jobs/handlers.ts keeps the monthly and
+ * daily jobs scheduled and seals the ledger), then the due jobs. Errors of a round are logged; the next
  * round tries again.
  */
 export function startJobWorker(

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { sql, type Kysely } from 'kysely';
@@ -195,9 +194,28 @@ export function auxiliaryOf(account: AccountOwner): { num: string; lib: string }
   }
 }
 
-/** Writes with back-pressure: waits for the stream to drain when its buffer is full. */
+/**
+ * Writes with back-pressure: waits for the stream to drain when its buffer is full. A stream
+ * closed before the end (a download abandoned by the browser) stops the export instead of leaving
+ * it waiting for a 'drain' that never comes.
+ */
 async function write(out: Writable, chunk: string): Promise<void> {
-  if (chunk !== '' && !out.write(chunk)) await once(out, 'drain');
+  if (out.destroyed) throw new Error('export: the output was closed before the end');
+  if (chunk !== '' && !out.write(chunk)) await drained(out);
+}
+
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      out.off('drain', onDrain).off('error', onError).off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new Error('export: the output was closed before the end'));
+    out.on('drain', onDrain).on('error', onError).on('close', onClose);
+  });
 }
 
 const PAGE = 2000;

@@ -177,6 +177,66 @@ export async function listFunderInvoices(ctx: AppContext, funderId: string): Pro
   }));
 }
 
+export type FunderInvoicePayment = 'all' | 'paid' | 'unpaid';
+
+export interface OperatorFunderInvoice extends FunderInvoiceSummary {
+  funder: { id: string; name: string };
+}
+
+export interface OperatorFunderInvoicePage {
+  invoices: OperatorFunderInvoice[];
+  /** Invoices matching the filter, all pages. */
+  total: number;
+  /** Every invoice not paid yet, whatever the filter. */
+  unpaid: { invoices: number; amountCents: number };
+}
+
+/**
+ * Every funder's invoices for the operator, the latest month first, a page at a time: all of them,
+ * or only those paid or unpaid (a payment is the `funder_invoice.paid` audit event, as for one funder).
+ */
+export async function listInvoicesOfAllFunders(ctx: AppContext, options: { payment: FunderInvoicePayment; page: number; perPage: number }): Promise<OperatorFunderInvoicePage> {
+  const paidIds = ctx.db
+    .selectFrom('audit_events')
+    .select('subject_id')
+    .where('action', '=', 'funder_invoice.paid')
+    .where('subject_type', '=', 'funder_invoice');
+  const invoiceId = sql<string>`funder_invoices.id::text`;
+  let query = ctx.db.selectFrom('funder_invoices').innerJoin('organisations', 'organisations.id', 'funder_invoices.funder_id');
+  if (options.payment === 'paid') query = query.where((eb) => eb(invoiceId, 'in', paidIds));
+  if (options.payment === 'unpaid') query = query.where((eb) => eb(invoiceId, 'not in', paidIds));
+  const [rows, count, unpaid] = await Promise.all([
+    query
+      .selectAll('funder_invoices')
+      .select('organisations.name as funder_name')
+      .orderBy('funder_invoices.month', 'desc')
+      .orderBy('funder_invoices.number', 'desc')
+      .limit(options.perPage)
+      .offset((options.page - 1) * options.perPage)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ctx.db
+      .selectFrom('funder_invoices')
+      .where((eb) => eb(invoiceId, 'not in', paidIds))
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number | string | null>('amount_cents').as('cents')])
+      .executeTakeFirstOrThrow(),
+  ]);
+  const payments = await paymentsOf(ctx.db, rows.map((row) => row.id));
+  return {
+    invoices: rows.map((row) => ({
+      id: row.id,
+      number: row.number,
+      month: row.month,
+      amountCents: row.amount_cents,
+      issuedOn: parisDay(row.created_at),
+      paid: payments.get(row.id) ?? null,
+      funder: { id: row.funder_id, name: row.funder_name },
+    })),
+    total: Number(count.n),
+    unpaid: { invoices: Number(unpaid.n), amountCents: Number(unpaid.cents ?? 0) },
+  };
+}
+
 /**
  * One invoice with its lines by order, recomputed from the vouchers of its window: a total that
  * no longer matches them is `settlement_integrity_failed`, never printed.

@@ -44,6 +44,7 @@ function navigation(session: SessionView | undefined): NavLink[] {
   }
   if (current.organisationKind === 'operator') links.push({ href: '/operateur/commandes', label: 'Commandes' });
   if (current.organisationKind === 'operator') links.push({ href: '/operateur/reglements', label: 'Règlements' });
+  if (current.organisationKind === 'operator') links.push({ href: '/operateur/comptabilite', label: 'Comptabilité' });
   if (current.organisationKind === 'funder') {
     links.push({ href: '/financeur/commandes', label: 'Commandes' }, { href: '/financeur/distributeurs', label: 'Distributeurs' });
   }

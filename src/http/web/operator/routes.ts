@@ -11,6 +11,8 @@ import { redirectAfterPost, requireSession } from '../../request-context.js';
 import { csrfField, notice, selectField, textField } from '../../views/forms.js';
 import { ORGANISATION_KIND_LABELS, formatDateTime } from '../../views/labels.js';
 import { parseForm, sendFormPage, sendPage, type FormState } from '../page.js';
+import { operatorAccountingRoutes } from './accounting.js';
+import { operatorFunderInvoiceRoutes } from './funder-invoices.js';
 
 /** The operator organisation itself is made from the command line only. */
 const CREATABLE_KINDS = ORGANISATION_KINDS.filter((kind) => kind !== 'operator');
@@ -39,6 +41,10 @@ function parisDayStart(day: string): Date {
 }
 
 export function operatorRoutes(app: FastifyInstance, ctx: AppContext) {
+  // The accounting pages (exports, funders' invoices) live in their own files.
+  operatorAccountingRoutes(app, ctx);
+  operatorFunderInvoiceRoutes(app, ctx);
+
   async function organisationsPage(request: FastifyRequest, reply: FastifyReply, o: FormState) {
     const organisations = await listOrganisations(ctx);
     const created = (request.query as { ok?: string }).ok === 'cree';
