@@ -120,6 +120,8 @@ export const DOMAIN_ERROR_CODES = [
   'payout_status_conflict',
   'payout_batch_unknown',
   'subscription_plan_invalid',
+  'subscription_not_started',
+  'settlement_in_progress',
   'export_period_invalid',
   'too_many_refusals',
   'payout_rejection_reason_required',

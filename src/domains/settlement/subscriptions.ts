@@ -1,19 +1,26 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import type { AppContext } from '../../app-context.js';
 import type { DB } from '../../db/schema.js';
-import type { IsoDate } from '../../lib/paris-dates.js';
+import { addDays, addMonths, firstDayOfMonth, type IsoDate } from '../../lib/paris-dates.js';
+import type { Actor } from '../actor.js';
+import { recordAuditEvent } from '../audit/record-audit-event.js';
+import { DomainError } from '../errors.js';
+import { withVat } from './fees.js';
 import { reserveDocumentNumbers } from './reserve-numbers.js';
+import { SETTLEMENT_LOCK } from './settlement-lock.js';
 
 /**
  * The providers' subscription (DOMAIN.md: 7 € HT a month or 77 € HT a year, VAT 20 %, first month
  * free, starting at the first scan), kept simple:
  *
- * - A subscription starts on the service date of the provider's first paid redemption: the monthly
- *   settlement that first pays it creates the `provider_subscriptions` row (plan monthly, unless
- *   the provider chose the yearly plan before). The calendar month of that day is free.
+ * - A subscription starts on the service date of the provider's first redemption. The monthly
+ *   settlement that first pays it creates the `provider_subscriptions` row (plan monthly), unless
+ *   the provider chose its plan before: the choice creates the same row (chooseSubscriptionPlan).
+ *   The calendar month of that day is free.
  * - Periods follow each other without gap: the first starts on the first day of the month after
  *   the start; each next one the day after the last invoiced one ends; a monthly period lasts a
- *   calendar month, a yearly one twelve. A plan change applies from the next period.
+ *   calendar month, a yearly one twelve.
  * - The settlement of month M invoices every period that has started by the first day of M and is
  *   not invoiced yet (one invoice A-YYYY-NNNNNN per period, VAT rounded half up on the price
  *   excluding VAT), with its ledger entry (subscriptionInvoiceEntry).
@@ -21,7 +28,15 @@ import { reserveDocumentNumbers } from './reserve-numbers.js';
  *   one; the others stay unpaid (`paid_by_payout_id` null) and are carried over to a later payout.
  *   A provider without any payout in a month is not chased: its invoices wait for its next one.
  *
- * The functions below run inside settleMonth's transaction, on its temporary tables
+ * The plan (chooseSubscriptionPlan): `provider_subscriptions.plan` is the plan of the next period
+ * not invoiced yet, and of the ones after it. A provider admin may change it at any time from the
+ * first scan on; an invoiced period never changes and is never refunded: a yearly period invoiced
+ * runs to its end, and the new plan starts the day after. Before the first scan there is no row to
+ * hold a choice (`started_on` is required): the default monthly plan applies, and the free first
+ * month leaves time to choose before the first invoice. A change takes the settlement's lock shared,
+ * so that it never slips between a running settlement's reading of the plans and its commit.
+ *
+ * The settlement functions below run inside settleMonth's transaction, on its temporary tables
  * (`settle_lines`, `settle_payouts`): set-based SQL, so that 5,000 providers cost a few statements.
  */
 
@@ -146,7 +161,159 @@ export async function markDeductedInvoices(trx: Kysely<DB>): Promise<void> {
     where i.id = d.invoice_id and i.paid_by_payout_id is null`.execute(trx);
 }
 
-/** The subscription of a provider, if it has started. */
-export async function loadSubscription(db: Kysely<DB>, providerId: string) {
-  return db.selectFrom('provider_subscriptions').selectAll().where('provider_id', '=', providerId).executeTakeFirst();
+// ---------------------------------------------------------------------------------------------
+// The plan: the provider's choice, and what its page shows
+
+export function isSubscriptionPlan(value: unknown): value is SubscriptionPlan {
+  return typeof value === 'string' && (SUBSCRIPTION_PLANS as readonly string[]).includes(value);
+}
+
+/** The first period: the first day of the month after the start (the start's month is free). */
+export function firstPeriodStart(startedOn: IsoDate): IsoDate {
+  return addMonths(firstDayOfMonth(startedOn), 1);
+}
+
+/** A period of `plan` from `start` (a first of the month), as invoiceDueSubscriptions writes it. */
+export function periodOf(plan: SubscriptionPlan, start: IsoDate): { start: IsoDate; end: IsoDate } {
+  return { start, end: addDays(addMonths(start, plan === 'yearly' ? 12 : 1), -1) };
+}
+
+/** The plan an invoiced period was charged with, from its length (invoices do not store it). */
+export function planOfPeriod(start: IsoDate, end: IsoDate): SubscriptionPlan {
+  return end >= periodOf('yearly', start).end ? 'yearly' : 'monthly';
+}
+
+/** The start of the next period not invoiced yet, by the rule of invoiceDueSubscriptions. */
+async function nextUninvoicedStart(db: Kysely<DB>, providerId: string, startedOn: IsoDate): Promise<IsoDate> {
+  const { rows } = await sql<{ last: IsoDate | null }>`
+    select max(period_end) as last from subscription_invoices where provider_id = ${providerId}::uuid`.execute(db);
+  const last = rows[0]?.last ?? null;
+  return last ? addDays(last, 1) : firstPeriodStart(startedOn);
+}
+
+export interface PlanChoice {
+  /** False when the plan was already this one: nothing written. */
+  changed: boolean;
+  plan: SubscriptionPlan;
+  /** The first day of the first period charged with this plan. */
+  appliesFrom: IsoDate;
+}
+
+/**
+ * A provider admin chooses the plan of the periods not invoiced yet (see the rules at the top).
+ * Refused before the first scan (subscription_not_started) and while a settlement runs
+ * (settlement_in_progress); recorded in the journal with the period it applies from.
+ */
+export async function chooseSubscriptionPlan(ctx: AppContext, actor: Actor, providerId: string, plan: string): Promise<PlanChoice> {
+  if (!isSubscriptionPlan(plan)) throw new DomainError('subscription_plan_invalid', 'plan');
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const { rows: lock } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock_shared(hashtext(${SETTLEMENT_LOCK})) as locked`.execute(trx);
+    if (!lock[0]?.locked) throw new DomainError('settlement_in_progress');
+    // The row the settlement that first pays the provider would create (startSubscriptions): the
+    // subscription starts at the first scan, whether or not a settlement has paid it yet.
+    await sql`
+      insert into provider_subscriptions (provider_id, plan, started_on, created_at)
+      select ${providerId}::uuid, 'monthly', min(r.service_date), ${now}::timestamptz
+      from redemptions r
+      where r.provider_id = ${providerId}::uuid
+      having count(*) > 0
+      on conflict (provider_id) do nothing`.execute(trx);
+    const subscription = await trx
+      .selectFrom('provider_subscriptions')
+      .select(['plan', 'started_on'])
+      .where('provider_id', '=', providerId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!subscription) throw new DomainError('subscription_not_started');
+    const appliesFrom = await nextUninvoicedStart(trx, providerId, subscription.started_on);
+    if (subscription.plan === plan) return { changed: false, plan, appliesFrom };
+    await trx.updateTable('provider_subscriptions').set({ plan }).where('provider_id', '=', providerId).where('plan', '=', subscription.plan).execute();
+    await recordAuditEvent(trx, actor, now, {
+      action: 'subscription.plan_chosen',
+      subjectType: 'provider_subscription',
+      subjectId: providerId,
+      before: { plan: subscription.plan },
+      after: { plan, appliesFrom },
+    });
+    return { changed: true, plan, appliesFrom };
+  });
+}
+
+export interface PlanPrice {
+  excludingVatCents: number;
+  vatCents: number;
+  includingVatCents: number;
+}
+
+export interface SubscriptionInvoiceView {
+  number: string;
+  periodStart: IsoDate;
+  periodEnd: IsoDate;
+  plan: SubscriptionPlan;
+  excludingVatCents: number;
+  vatCents: number;
+  includingVatCents: number;
+  /** The statement of the payout that deducted it; null while carried over. */
+  deductedBy: string | null;
+}
+
+export type SubscriptionOverview =
+  | { status: 'not_started'; prices: Record<SubscriptionPlan, PlanPrice> }
+  | {
+      status: 'started';
+      prices: Record<SubscriptionPlan, PlanPrice>;
+      /** The plan of the next period not invoiced yet (and the ones after it). */
+      plan: SubscriptionPlan;
+      /** The service date of the first scan; its month is free. */
+      startedOn: IsoDate;
+      /** The invoiced period that covers today, if any. */
+      current: SubscriptionInvoiceView | null;
+      /** The next period not invoiced yet: invoiced by the settlement of its first month, at today's prices. */
+      next: { start: IsoDate; end: IsoDate; plan: SubscriptionPlan; price: PlanPrice };
+      /** Newest first. */
+      invoices: SubscriptionInvoiceView[];
+    };
+
+/** A provider's subscription as its page shows it on `today` (a Paris day). */
+export async function loadSubscriptionOverview(ctx: AppContext, providerId: string, today: IsoDate): Promise<SubscriptionOverview> {
+  const money = ctx.config.money;
+  const prices = { monthly: withVat(money.subscriptionMonthlyCents, money.vatBp), yearly: withVat(money.subscriptionYearlyCents, money.vatBp) };
+  const [row, firstScan, invoiceRows] = await Promise.all([
+    ctx.db.selectFrom('provider_subscriptions').select(['plan', 'started_on']).where('provider_id', '=', providerId).executeTakeFirst(),
+    ctx.db.selectFrom('redemptions').select(sql<IsoDate | null>`min(service_date)`.as('day')).where('provider_id', '=', providerId).executeTakeFirst(),
+    ctx.db
+      .selectFrom('subscription_invoices as i')
+      .leftJoin('payouts as p', 'p.id', 'i.paid_by_payout_id')
+      .select(['i.number', 'i.period_start', 'i.period_end', 'i.amount_excl_vat_cents', 'i.vat_cents', 'i.amount_incl_vat_cents', 'p.statement_number'])
+      .where('i.provider_id', '=', providerId)
+      .orderBy('i.period_start', 'desc')
+      .orderBy('i.number', 'desc')
+      .execute(),
+  ]);
+  // Before the first settlement, the row does not exist yet: the first scan gives the start.
+  const startedOn = row?.started_on ?? firstScan?.day ?? null;
+  if (!startedOn) return { status: 'not_started', prices };
+  const plan = row?.plan ?? 'monthly';
+  const invoices: SubscriptionInvoiceView[] = invoiceRows.map((invoice) => ({
+    number: invoice.number,
+    periodStart: invoice.period_start,
+    periodEnd: invoice.period_end,
+    plan: planOfPeriod(invoice.period_start, invoice.period_end),
+    excludingVatCents: invoice.amount_excl_vat_cents,
+    vatCents: invoice.vat_cents,
+    includingVatCents: invoice.amount_incl_vat_cents,
+    deductedBy: invoice.statement_number,
+  }));
+  const lastEnd = invoices.reduce<IsoDate | null>((last, invoice) => (last === null || invoice.periodEnd > last ? invoice.periodEnd : last), null);
+  const nextStart = lastEnd ? addDays(lastEnd, 1) : firstPeriodStart(startedOn);
+  return {
+    status: 'started',
+    prices,
+    plan,
+    startedOn,
+    current: invoices.find((invoice) => invoice.periodStart <= today && today <= invoice.periodEnd) ?? null,
+    next: { ...periodOf(plan, nextStart), plan, price: prices[plan] },
+    invoices,
+  };
 }

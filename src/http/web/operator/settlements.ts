@@ -18,7 +18,7 @@ import {
   type PayoutRow,
   type SettlementSummary,
 } from '../../../domains/settlement/settlement-views.js';
-import { loadStatement } from '../../../domains/settlement/statements.js';
+import { loadStatement, ofMonth } from '../../../domains/settlement/statements.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
 import { formatLongDate, parisDay } from '../../../lib/paris-dates.js';
 import { renderStatement } from '../../../print/statement.js';
@@ -183,7 +183,7 @@ ${waiting.length ? payoutsTable(waiting, `Virements en attente de l’IBAN du li
     const page = pageOf(request);
     const { payouts, total } = await listSettlementPayouts(ctx.db, { settlementId: settlement.id, page, perPage: PAYOUTS_PER_PAGE });
     const canAct = requireSession(request).current?.role === 'admin';
-    const title = `Règlement de ${formatMonth(month)}`;
+    const title = `Règlement ${ofMonth(month)}`;
     return sendFormPage(request, reply, { status: state.status ?? 200, formError: state.formError }, (csrf) => ({
       title,
       body: html`${notice(state.status === undefined ? doneMessage(request) : undefined)}
@@ -284,7 +284,7 @@ ${
 </form>`
     : ''
 }
-<p><a href="${BASE}/${payout.month}">Retour au règlement de ${formatMonth(payout.month)}</a></p>`,
+<p><a href="${BASE}/${payout.month}">Retour au règlement ${ofMonth(payout.month)}</a></p>`,
     }));
   }
 

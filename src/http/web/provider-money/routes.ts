@@ -1,30 +1,71 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { formatMonth, listProviderPayouts, ofMonth, loadStatement, nextTransfer, PAYOUT_STATUS_LABELS, type NextTransfer, type PayoutSummary } from '../../../domains/settlement/statements.js';
+import { chooseSubscriptionPlan, loadSubscriptionOverview, SUBSCRIPTION_PLANS } from '../../../domains/settlement/subscriptions.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
-import { formatLongDate } from '../../../lib/paris-dates.js';
+import { formatLongDate, parisDay } from '../../../lib/paris-dates.js';
 import { renderStatement } from '../../../print/statement.js';
-import { PROVIDER } from '../../access.js';
-import { currentMembership } from '../../request-context.js';
-import { sendPage } from '../page.js';
+import { PROVIDER, PROVIDER_ADMIN } from '../../access.js';
+import { currentMembership, redirectAfterPost } from '../../request-context.js';
+import { notice } from '../../views/forms.js';
+import { parseForm, sendFormPage, type FormState } from '../page.js';
+import { applicant, formErrorsOf } from '../provider/shared.js';
+import { subscriptionSection } from './subscription-section.js';
+
+const planForm = z.object({
+  plan: z.enum(SUBSCRIPTION_PLANS, { message: 'Choisissez la formule mensuelle ou annuelle' }),
+});
+
+/** Messages after a Post/Redirect/Get, chosen by a code in the query string (never free text). */
+const DONE_MESSAGES: Record<string, string> = {
+  abonnement: 'La formule de l’abonnement est enregistrée : elle s’applique à partir de la prochaine période non facturée.',
+  'abonnement-inchange': 'C’était déjà la formule de votre abonnement : rien n’a changé.',
+};
 
 /**
  * A provider's money (/structure/paiements): the next transfer as known today, the payouts made
- * with their state, and the statement of each as a PDF. Only the provider's own: another's
+ * with their state, the statement of each as a PDF, and the subscription (subscription-section.ts),
+ * whose plan an admin of the provider chooses. Only the provider's own: another's
  * statement answers 404 (payout_unknown), as one that does not exist.
  */
 export function providerMoneyRoutes(app: FastifyInstance, ctx: AppContext) {
-  app.get('/structure/paiements', { config: { access: PROVIDER } }, async (request, reply) => {
-    const providerId = currentMembership(request).organisationId;
-    const [next, payouts] = await Promise.all([nextTransfer(ctx, providerId, ctx.clock.now()), listProviderPayouts(ctx, providerId)]);
-    return sendPage(request, reply, () => ({
+  async function moneyPage(request: FastifyRequest, reply: FastifyReply, state: FormState) {
+    const membership = currentMembership(request);
+    const providerId = membership.organisationId;
+    const now = ctx.clock.now();
+    const [next, payouts, subscription] = await Promise.all([
+      nextTransfer(ctx, providerId, now),
+      listProviderPayouts(ctx, providerId),
+      loadSubscriptionOverview(ctx, providerId, parisDay(now)),
+    ]);
+    const ok = (request.query as { ok?: unknown }).ok;
+    return sendFormPage(request, reply, state, (csrf, errors) => ({
       title: 'Paiements et relevés',
-      body: html`<h1>Paiements et relevés</h1>
+      body: html`${notice(typeof ok === 'string' ? DONE_MESSAGES[ok] : undefined)}
+<h1>Paiements et relevés</h1>
 <p class="lead">Chaque mois, la plateforme vous rembourse par virement les chèques encaissés pour les services du mois précédent, moins 4 % de frais. Chaque virement a son relevé, qui détaille chaque service et chaque chèque payés.</p>
 ${nextTransferSection(next)}
-${payoutsTable(payouts)}`,
+${payoutsTable(payouts)}
+${subscriptionSection(subscription, { csrf, errors, values: state.values ?? {}, canChoose: membership.role === 'admin' })}`,
     }));
+  }
+
+  app.get('/structure/paiements', { config: { access: PROVIDER } }, (request, reply) => moneyPage(request, reply, {}));
+
+  app.post('/structure/paiements/abonnement', { config: { access: PROVIDER_ADMIN } }, async (request, reply) => {
+    const form = parseForm(planForm, request.body);
+    if (!form.ok) return moneyPage(request, reply, { status: 400, errors: form.errors, values: form.values });
+    const { actor, providerId } = applicant(request);
+    let changed: boolean;
+    try {
+      ({ changed } = await chooseSubscriptionPlan(ctx, actor, providerId, form.data.plan));
+    } catch (error) {
+      const { status, ...shown } = formErrorsOf(error);
+      return moneyPage(request, reply, { status, ...shown, values: form.values });
+    }
+    return redirectAfterPost(reply, `/structure/paiements?ok=${changed ? 'abonnement' : 'abonnement-inchange'}#abonnement`);
   });
 
   app.get('/structure/paiements/:id/releve.pdf', { config: { access: PROVIDER } }, async (request, reply) => {
