@@ -1,5 +1,6 @@
 import type { AppContext } from '../app-context.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
+import { issueFunderInvoices } from '../domains/settlement/funder-invoices.js';
 import { settleMonth } from '../domains/settlement/settle-month.js';
 import { parseSettlementMonth, scansUntil, shiftMonth } from '../domains/settlement/settlement-calendar.js';
 import { parisDay } from '../lib/paris-dates.js';
@@ -11,6 +12,8 @@ import { scheduleJob, type JobRun } from './worker.js';
  * progress and, until its grace day ends, of the month before: a server that runs through the
  * year settles every month on time; one that was down when a job was due runs it when it starts.
  * Months before the worker's first day are settled by hand (`npx passnum settle`, the operator).
+ * The same job then invoices each funder billed on use for the vouchers of the month; both steps
+ * do nothing when done already, so a job run again after a failure finishes what is left.
  */
 
 export const SETTLE_MONTH_JOB = 'settle_month';
@@ -32,5 +35,7 @@ export async function scheduleMonthlySettlement(ctx: AppContext): Promise<string
 
 export async function runSettlementJob(ctx: AppContext, job: JobRun): Promise<void> {
   const month = (job.payload as { month?: unknown } | null)?.month;
-  await settleMonth(ctx, SYSTEM_ACTOR, { month: typeof month === 'string' ? month : job.key });
+  const key = typeof month === 'string' ? month : job.key;
+  await settleMonth(ctx, SYSTEM_ACTOR, { month: key });
+  await issueFunderInvoices(ctx, key);
 }

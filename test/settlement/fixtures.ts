@@ -52,7 +52,7 @@ export class VoucherPurse {
   private codes: string[] = [];
   constructor(
     private readonly ctx: AppContext,
-    private readonly funder: TestFunder,
+    readonly funder: TestFunder,
     private readonly form: Record<string, string>,
   ) {}
 

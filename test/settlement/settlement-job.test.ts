@@ -45,7 +45,8 @@ describe('the monthly settlement job', () => {
     ]);
     expect(await runDueJobs(ctx, JOB_HANDLERS)).toBe(0);
 
-    const purse = await createPurse(ctx);
+    // Billed on use: the job also invoices the funder for the month's vouchers.
+    const purse = await createPurse(ctx, { fundingMode: 'billed_on_use' });
     const atelier = await createPaidProvider(ctx, 'Atelier', 'bordeaux', { iban: IBANS[0], bic: null });
     at(clock, '2026-03-20T10:00:00Z');
     await scan(ctx, atelier, 'bordeaux', await purse.take(2));
@@ -60,6 +61,8 @@ describe('the monthly settlement job', () => {
       { month: '2026-02-01', redemptions: 0, net_cents: 0 },
       { month: '2026-03-01', redemptions: 1, net_cents: 1920 },
     ]);
+    const invoices = await ctx.db.selectFrom('funder_invoices').select(['funder_id', 'month', 'amount_cents']).execute();
+    expect(invoices).toEqual([{ funder_id: purse.funder.funder.id, month: '2026-03-01', amount_cents: 2000 }]);
     // April's job was scheduled by the same round; March's is done (the day's expiry run, a job of
     // its own, is tested in test/jobs).
     expect((await jobs(SETTLE_MONTH_JOB)).map((j) => [j.key, j.status, j.attempts])).toEqual([
