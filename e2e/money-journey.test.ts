@@ -7,6 +7,7 @@ import type { DemoWorld } from '../src/cli/demo-world.js';
 import { formatEuros } from '../src/domains/places/catalogue.js';
 import { listSettlements } from '../src/domains/settlement/settlement-views.js';
 import { formatMonth, funderMonthlyStatement, listProviderPayouts, nextTransfer, ofMonth, PAYOUT_STATUS_LABELS, type PayoutSummary } from '../src/domains/settlement/statements.js';
+import { FEC_COLUMNS } from '../src/domains/exports/fec.js';
 import { formatLongDate } from '../src/lib/paris-dates.js';
 import { formatCents } from '../src/print/pdf-kit.js';
 import { MODES, closeContexts, heading, launchBrowser, mainText, newPage, pathOf } from './support/browser.js';
@@ -21,7 +22,8 @@ import { navigate, signIn } from './support/vouchers.js';
  * The money of the demo world (`npm start`), in a real Chromium, with and without JavaScript:
  * the demo holds two settled months (src/cli/demo-money.ts). The place sees its next transfer and
  * downloads the statement of its last payout; the operator downloads the month's SEPA file
- * (pain.001.001.09, valid against the ISO 20022 schema) and sees the month before paid; the
+ * (pain.001.001.09, valid against the ISO 20022 schema), sees the month before paid, and downloads
+ * the FEC of the year; the
  * funder downloads a monthly statement. Every page on the way is checked with axe-core. Nothing
  * is changed: both modes see the same world.
  */
@@ -143,6 +145,30 @@ describe.each(MODES)('$name', (mode) => {
     expect(text).toContain('Fichier transmis à la banque.');
     const older = payouts[0]!;
     expect(squash(await page.getByRole('row', { name: new RegExp(`^${older.statementNumber}`, 'u') }).innerText())).toContain('Exécuté');
+
+    // The FEC of the year: 18 tab-separated columns, every entry balanced, the redemptions and the
+    // payouts of the demo months in it.
+    await navigate(page, 'Comptabilité');
+    expect(pathOf(page)).toBe('/operateur/comptabilite');
+    expect(await heading(page)).toBe('Comptabilité');
+    const year = olderMonth!.slice(0, 4);
+    await page.getByLabel('Exercice (année civile)').fill(year);
+    const fec = await downloadFrom(page, page.getByRole('button', { name: 'Télécharger le FEC', exact: true }), downloads);
+    expect(fec.name).toMatch(new RegExp(`^\\d{9}FEC${year}1231\\.txt$`, 'u'));
+    const [header, ...lines] = fec.bytes.toString('utf8').split('\r\n').filter((line) => line.length > 0);
+    expect(header!.split('\t')).toEqual([...FEC_COLUMNS]);
+    const byEntry = new Map<string, number>();
+    for (const line of lines) {
+      const fields = line.split('\t');
+      expect(fields).toHaveLength(FEC_COLUMNS.length);
+      const cents = (amount: string) => Math.round(Number(amount.replace(',', '.')) * 100);
+      byEntry.set(fields[2]!, (byEntry.get(fields[2]!) ?? 0) + cents(fields[11]!) - cents(fields[12]!));
+    }
+    expect([...byEntry.values()].every((balance) => balance === 0)).toBe(true);
+    const journals = new Set(lines.map((line) => line.split('\t')[0]));
+    expect(journals).toContain('EN');
+    expect(journals).toContain('RE');
+    expect(lines.some((line) => line.includes(older.statementNumber))).toBe(true);
   });
 
   test('le financeur télécharge le relevé mensuel d’un mois réglé', async () => {
