@@ -17,7 +17,8 @@ import { creditNoteMail, expiryAcknowledgementMail, expiryAlertMail, expiryBlock
  *
  *   J-30  alert_30        the funder's admins get the state of the booklets (issued, entrusted to
  *                         distributors, not entrusted, handed out, started)
- *   J-15  block_15        the unused vouchers will be blocked at the end date: to confirm
+ *   J-15  block_15        the unused vouchers will be blocked at the end date: to confirm, on the
+ *                         order's page (confirm-expiry.ts)
  *   J-7   acknowledge_7   acknowledgement: the end date, the tolerance, the credit note to come
  *   end + 1 month         scans of services delivered in time are taken until the end of that day
  *                         (rules.ts lastScanInstant); from the next day, credit_note: a credit note
@@ -164,7 +165,8 @@ async function expireOrder(ctx: AppContext, trx: Kysely<DB>, order: OrderToExpir
   const mails: MailMessage[] = [];
   for (const to of recipients) {
     if (notice === 'alert_30') mails.push(expiryAlertMail(base(to)));
-    if (notice === 'block_15') mails.push(expiryBlockingMail(base(to)));
+    // The J-15 notice links to the confirmation at the top of the order's page (confirm-expiry.ts).
+    if (notice === 'block_15') mails.push(expiryBlockingMail({ ...base(to), link: `${base(to).link}#echeance` }));
     if (notice === 'acknowledge_7') mails.push(expiryAcknowledgementMail(base(to)));
     if (creditNote?.number) mails.push(creditNoteMail({ ...base(to), creditNoteNumber: creditNote.number, amountCents: creditNote.amountCents }));
   }

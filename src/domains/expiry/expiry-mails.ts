@@ -80,9 +80,10 @@ export function expiryBlockingMail(input: ExpiryMailInput): MailMessage {
       '',
       ...figuresText(input.figures),
       '',
-      'Merci de nous confirmer ce blocage, ou de nous écrire si vous souhaitez prolonger la validité de la commande avant cette date.',
-      'Sans réponse de votre part avant l’échéance, le blocage s’appliquera.',
+      'Merci de confirmer ce blocage sur la page de la commande ; d’ici là, vous ne pourrez plus en confier de carnets à un distributeur.',
+      'Si vous souhaitez prolonger la validité de la commande, écrivez-nous avant cette date. Sans réponse de votre part avant l’échéance, le blocage s’appliquera.',
       '',
+      'Confirmer l’échéance :',
       input.link,
     ].join('\n'),
   };

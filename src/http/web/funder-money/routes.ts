@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../app-context.js';
+import { listOrdersToConfirm } from '../../../domains/expiry/confirm-expiry.js';
+import { listFunderCreditNotes, type CreditNoteSummary } from '../../../domains/expiry/credit-notes.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { listFunderInvoices, loadFunderInvoice, type FunderInvoiceSummary } from '../../../domains/settlement/funder-invoices.js';
 import { formatMonth, funderMonthlyStatement, ofMonth, listFunderStatementMonths, type FunderMonthlyStatement, type FunderMonthSummary } from '../../../domains/settlement/statements.js';
@@ -9,23 +11,33 @@ import { renderFunderInvoice, renderFunderStatement } from '../../../print/funde
 import { FUNDER } from '../../access.js';
 import { currentMembership } from '../../request-context.js';
 import { FUNDING_MODE_LABELS } from '../../views/voucher-labels.js';
+import { expiryBanner } from '../funder/expiry-views.js';
 import { sendPage } from '../page.js';
 
 /**
  * A funder's statements (/financeur/releves): by month, what its vouchers paid (per order, per
  * commune, per place), as a page and as a PDF; and, for orders billed on use, its monthly
- * invoices with their state. Only its own: another funder's invoice answers 404.
+ * invoices with their state; and the credit notes of its orders' unused vouchers (domains/expiry),
+ * whose PDF is an order document (/financeur/commandes/:id/avoir.pdf). Only its own: another
+ * funder's invoice or credit note answers 404.
  */
 export function funderMoneyRoutes(app: FastifyInstance, ctx: AppContext) {
   app.get('/financeur/releves', { config: { access: FUNDER } }, async (request, reply) => {
     const funderId = currentMembership(request).organisationId;
-    const [months, invoices] = await Promise.all([listFunderStatementMonths(ctx, funderId), listFunderInvoices(ctx, funderId)]);
+    const [months, invoices, creditNotes, toConfirm] = await Promise.all([
+      listFunderStatementMonths(ctx, funderId),
+      listFunderInvoices(ctx, funderId),
+      listFunderCreditNotes(ctx, funderId),
+      listOrdersToConfirm(ctx, funderId),
+    ]);
     return sendPage(request, reply, () => ({
       title: 'Relevés et factures',
       body: html`<h1>Relevés et factures</h1>
-<p class="lead">Ce que vos chèques ont payé, mois par mois : par commande, par commune et par lieu. Les commandes facturées à l’usage reçoivent chaque mois une facture des chèques utilisés.</p>
+${expiryBanner(toConfirm)}
+<p class="lead">Ce que vos chèques ont payé, mois par mois : par commande, par commune et par lieu. Les commandes facturées à l’usage reçoivent chaque mois une facture des chèques utilisés. À l’échéance d’une commande, un avoir vous rend la valeur de ses chèques non utilisés.</p>
 ${monthsTable(months)}
-${invoicesTable(invoices)}`,
+${invoicesTable(invoices)}
+${creditNotesTable(creditNotes)}`,
     }));
   });
 
@@ -98,6 +110,24 @@ function invoicesTable(invoices: readonly FunderInvoiceSummary[]): SafeHtml {
   </tr>`,
   )}
   ${invoices.length === 0 ? html`<tr><td colspan="5">Aucune facture : vos commandes facturées à l’usage reçoivent une facture le mois suivant l’utilisation de leurs chèques.</td></tr>` : ''}
+  </tbody>
+</table>`;
+}
+
+function creditNotesTable(notes: readonly CreditNoteSummary[]): SafeHtml {
+  return html`<table class="table">
+  <caption>Avoirs pour chèques non utilisés (${String(notes.length)})</caption>
+  <thead><tr><th scope="col">Avoir</th><th scope="col">Commande</th><th scope="col">Montant</th><th scope="col">Émis le</th></tr></thead>
+  <tbody>
+  ${notes.map(
+    (note) => html`<tr>
+    <th scope="row"><a href="/financeur/commandes/${note.orderId}/avoir.pdf" download>Avoir ${note.number} (PDF)</a></th>
+    <td><a href="/financeur/commandes/${note.orderId}">${note.orderNumber}</a>${note.orderLabel ? html`<br><span class="muted">${note.orderLabel}</span>` : ''}</td>
+    <td>${formatEuros(note.amountCents)}</td>
+    <td>${formatLongDate(note.issuedOn)}</td>
+  </tr>`,
+  )}
+  ${notes.length === 0 ? html`<tr><td colspan="4">Aucun avoir : un avoir est établi le lendemain du mois de tolérance qui suit la fin de validité d’une commande, pour la valeur de ses chèques non utilisés.</td></tr>` : ''}
   </tbody>
 </table>`;
 }

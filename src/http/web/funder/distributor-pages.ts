@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
 import { actorOf } from '../../../domains/accounts/sessions.js';
+import { listOrdersToConfirm } from '../../../domains/expiry/confirm-expiry.js';
 import { inviteDistributor, listDistributors } from '../../../domains/vouchers/distribution.js';
 import { html } from '../../../lib/html.js';
 import { FUNDER, FUNDER_ADMIN } from '../../access.js';
@@ -10,6 +11,7 @@ import { csrfField, notice, textField } from '../../views/forms.js';
 import { formatDateTime } from '../../views/labels.js';
 import { parseForm, sendFormPage } from '../page.js';
 import { formValues, one } from '../provider-places/fields.js';
+import { expiryBanner } from './expiry-views.js';
 import { formErrorOf, type PageState } from './fields.js';
 
 const inviteForm = z.object({
@@ -26,7 +28,7 @@ const inviteForm = z.object({
 export function funderDistributorPages(app: FastifyInstance, ctx: AppContext) {
   async function distributorsPage(request: FastifyRequest, reply: FastifyReply, state: PageState) {
     const current = currentMembership(request);
-    const distributors = await listDistributors(ctx, current.organisationId);
+    const [distributors, toConfirm] = await Promise.all([listDistributors(ctx, current.organisationId), listOrdersToConfirm(ctx, current.organisationId)]);
     const isAdmin = current.role === 'admin';
     const invited = state.status === undefined && (request.query as { ok?: unknown }).ok === 'invite';
     const values = state.values ?? {};
@@ -34,6 +36,7 @@ export function funderDistributorPages(app: FastifyInstance, ctx: AppContext) {
       title: 'Distributeurs',
       body: html`${notice(invited ? 'Le distributeur est enregistré et la personne invitée par e-mail : vous pouvez déjà lui confier des carnets.' : undefined)}
 <h1>Distributeurs</h1>
+${expiryBanner(toConfirm)}
 <p class="lead">Les structures qui remettent vos carnets aux personnes (CCAS, France Services, travailleurs sociaux…). Elles enregistrent chaque remise, ce qui active le carnet ; rien n’identifie la personne.</p>
 <table class="table">
   <caption>Distributeurs de ${current.organisationName} (${distributors.length})</caption>

@@ -2,7 +2,9 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../app-context.js';
 import { actorOf } from '../../../domains/accounts/sessions.js';
+import { loadCreditNote } from '../../../domains/expiry/credit-notes.js';
 import { loadOrderDocument, loadPrintableOrder } from '../../../domains/vouchers/print-order.js';
+import { renderCreditNote } from '../../../print/credit-note.js';
 import { renderOrderDocument } from '../../../print/order-documents.js';
 import { renderVoucherSheets } from '../../../print/voucher-sheets.js';
 import type { Access } from '../../access.js';
@@ -11,8 +13,9 @@ import { orderIdOf } from './fields.js';
 
 /**
  * The PDF documents of an order, for its funder (/financeur/commandes/:id/…) and the operator
- * (/operateur/commandes/:id/…): the order form, the invoice of a prepaid order, and the vouchers
- * to print. The vouchers carry their codes in clear: never cached, streamed as they are drawn.
+ * (/operateur/commandes/:id/…): the order form, the invoice of a prepaid order, the vouchers to
+ * print, and the credit note of the vouchers left unused at the end (domains/expiry). The vouchers
+ * carry their codes in clear: never cached, streamed as they are drawn.
  */
 export function orderDocumentRoutes(
   app: FastifyInstance,
@@ -41,6 +44,12 @@ export function orderDocumentRoutes(
   app.get(`${options.prefix}/:id/facture.pdf`, { config: { access: options.access } }, async (request, reply) => {
     const document = await loadOrderDocument(ctx, { ...scope(request), kind: 'invoice' });
     return sendPdf(reply, `facture-${document.number}.pdf`, await renderOrderDocument(document));
+  });
+
+  app.get(`${options.prefix}/:id/avoir.pdf`, { config: { access: options.access } }, async (request, reply) => {
+    // Another funder's order is order_unknown (404), an order without a credit note document_unknown (404).
+    const note = await loadCreditNote(ctx, scope(request));
+    return sendPdf(reply, `avoir-${note.number}.pdf`, await renderCreditNote(note));
   });
 
   app.get(`${options.prefix}/:id/cheques.pdf`, { config: { access: options.access } }, async (request, reply) => {

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
 import { actorOf } from '../../../domains/accounts/sessions.js';
+import { confirmExpiry, loadExpiryConfirmation } from '../../../domains/expiry/confirm-expiry.js';
+import { findOrderCreditNote } from '../../../domains/expiry/credit-notes.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { allocateBooklets, cancelBooklet, listBooklets, listDistributors } from '../../../domains/vouchers/distribution.js';
 import { loadOrderDetail, type OrderDetail } from '../../../domains/vouchers/funder-views.js';
@@ -16,6 +18,7 @@ import { parseForm, sendFormPage } from '../page.js';
 import { formValues, one, type FormValues } from '../provider-places/fields.js';
 import { bookletsTable, cancelBookletFields, cancelBookletForm } from './booklet-views.js';
 import { formErrorOf, orderIdOf, pageOf, pagination, type PageState } from './fields.js';
+import { EXPIRY_ANCHOR, expiryPanel } from './expiry-views.js';
 import { documentLinks, orderSummary, orderTitle } from './order-view.js';
 
 /** Booklets shown per page of an order. */
@@ -29,7 +32,12 @@ const DONE_MESSAGES: Record<string, string> = {
   emise: 'Les chèques sont émis : imprimez-les, puis confiez les carnets à vos distributeurs.',
   confies: 'Les carnets sont confiés au distributeur.',
   'carnet-annule': 'Le carnet est annulé : ses chèques non utilisés sont refusés dès maintenant.',
+  'echeance-confirmee': 'Merci : votre confirmation de l’échéance est enregistrée. Vous pouvez de nouveau confier des carnets de cette commande.',
+  'echeance-deja-confirmee': 'L’échéance de cette commande était déjà confirmée : rien de plus à faire.',
 };
+
+/** Why booklets cannot be entrusted while the J-15 notice waits (see domains/expiry/confirm-expiry.ts). */
+const CONFIRM_EXPIRY_FIRST = 'Confirmez d’abord l’échéance de la commande (en haut de la page) : les carnets confiés maintenant ne serviront que jusqu’à la fin de validité.';
 
 function doneMessage(request: FastifyRequest): string | undefined {
   const ok = (request.query as { ok?: unknown }).ok;
@@ -119,22 +127,31 @@ export function funderOrderDetail(app: FastifyInstance, ctx: AppContext) {
           listDistributors(ctx, funderId),
         ])
       : [[], []];
+    const [confirmation, creditNote] = issued ? await Promise.all([loadExpiryConfirmation(ctx, order), findOrderCreditNote(ctx, order.id)]) : [{ kind: 'not_due' } as const, undefined];
+    const mustConfirm = confirmation.kind === 'to_confirm';
     const values = state.values ?? {};
     const left = detail.progress.booklets - detail.progress.allocated - detail.progress.cancelled;
-    return sendFormPage(request, reply, { status: state.status ?? 200, errors: state.errors ?? {}, formError: state.formError }, (csrf, errors) => ({
-      title: orderTitle(order),
-      body: html`${notice(state.status === undefined ? doneMessage(request) : undefined)}
+    return sendFormPage(request, reply, { status: state.status ?? 200, errors: state.errors ?? {}, formError: state.formError }, (csrf, errors) => {
+      // While the J-15 notice waits, it comes first, right under the title; otherwise after the summary.
+      const expiry = expiryPanel({ base, csrf, confirmation, creditNote, contactEmail: ctx.config.platform.email });
+      return {
+        title: orderTitle(order),
+        body: html`${notice(state.status === undefined ? doneMessage(request) : undefined)}
 <h1>${orderTitle(order)}</h1>
+${mustConfirm ? expiry : ''}
 ${orderSummary(detail, { showFunder: false })}
+${mustConfirm ? '' : expiry}
 ${nextSteps(detail, csrf, values, errors)}
-${documentLinks(base, order)}
+${documentLinks(base, order, creditNote)}
 ${
   issued
     ? html`<h2>Confier des carnets à un distributeur</h2>
 ${
-  distributors.length === 0
-    ? html`<p>Aucun distributeur ne travaille encore avec vous. <a href="/financeur/distributeurs">Invitez un distributeur</a>.</p>`
-    : html`<p>${left.toLocaleString('fr-FR')} carnet${left > 1 ? 's' : ''} à confier. Les premiers carnets non confiés, par numéro, sont pris.</p>
+  mustConfirm
+    ? html`<p>Confirmez d’abord l’échéance de la commande, <a href="#${EXPIRY_ANCHOR}">en haut de la page</a>, pour confier d’autres carnets.</p>`
+    : distributors.length === 0
+      ? html`<p>Aucun distributeur ne travaille encore avec vous. <a href="/financeur/distributeurs">Invitez un distributeur</a>.</p>`
+      : html`<p>${left.toLocaleString('fr-FR')} carnet${left > 1 ? 's' : ''} à confier. Les premiers carnets non confiés, par numéro, sont pris.</p>
 <form method="post" action="${base}/carnets/confier" novalidate class="inline-fields">
   ${csrfField(csrf)}
   ${selectField({
@@ -154,7 +171,8 @@ ${pagination(base, page, page * BOOKLETS_PER_PAGE < detail.progress.booklets, 'P
     : ''
 }
 <p><a href="/financeur/commandes">Retour aux commandes</a></p>`,
-    }));
+      };
+    });
   }
 
   function scope(request: FastifyRequest) {
@@ -207,8 +225,23 @@ ${pagination(base, page, page * BOOKLETS_PER_PAGE < detail.progress.booklets, 'P
     return step(request, reply, 'annulee', () => cancelOrder(ctx, actor, funderId, orderId));
   });
 
+  app.post('/financeur/commandes/:id/echeance/confirmer', { config: { access: FUNDER } }, async (request, reply) => {
+    const { funderId, orderId, actor } = scope(request);
+    let recorded: boolean;
+    try {
+      ({ recorded } = await confirmExpiry(ctx, actor, { funderId, orderId }));
+    } catch (error) {
+      const state = formErrorOf(error);
+      return detailPage(request, reply, await loadOrderDetail(ctx, { orderId, funderId }), state);
+    }
+    return redirectAfterPost(reply, `/financeur/commandes/${orderId}?ok=${recorded ? 'echeance-confirmee' : 'echeance-deja-confirmee'}`);
+  });
+
   app.post('/financeur/commandes/:id/carnets/confier', { config: { access: FUNDER } }, async (request, reply) => {
     const { funderId, orderId, actor } = scope(request);
+    // Blocked while the J-15 notice waits for the funder's confirmation (domains/expiry/confirm-expiry.ts).
+    const detail = await loadOrderDetail(ctx, { orderId, funderId });
+    if ((await loadExpiryConfirmation(ctx, detail.order)).kind === 'to_confirm') return detailPage(request, reply, detail, { status: 409, values: formValues(request.body), formError: CONFIRM_EXPIRY_FIRST });
     const form = parseForm(allocateForm, request.body);
     if (!form.ok) return invalid(request, reply, form.errors);
     return step(request, reply, 'confies', () => allocateBooklets(ctx, actor, { funderId, orderId, distributorId: form.data.distributorId, count: form.data.count }));

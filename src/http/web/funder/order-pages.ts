@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../app-context.js';
 import { actorOf } from '../../../domains/accounts/sessions.js';
+import { listOrdersToConfirm } from '../../../domains/expiry/confirm-expiry.js';
 import { loadReferential } from '../../../domains/referential/publish-referential.js';
 import { loadOrderDetail } from '../../../domains/vouchers/funder-views.js';
 import { formatOrderNumber, orderForm } from '../../../domains/vouchers/order-model.js';
@@ -11,6 +12,7 @@ import { currentMembership, redirectAfterPost, requireSession } from '../../requ
 import { csrfField, notice } from '../../views/forms.js';
 import { parseForm, sendFormPage, sendPage } from '../page.js';
 import { formValues } from '../provider-places/fields.js';
+import { expiryBanner } from './expiry-views.js';
 import { formErrorOf, orderIdOf, type PageState } from './fields.js';
 import { orderFormFields, valuesOfOrder } from './order-form.js';
 import { ordersTable, orderTitle } from './order-view.js';
@@ -19,12 +21,13 @@ import { ordersTable, orderTitle } from './order-view.js';
 export function funderOrderPages(app: FastifyInstance, ctx: AppContext) {
   app.get('/financeur/commandes', { config: { access: FUNDER } }, async (request, reply) => {
     const current = currentMembership(request);
-    const orders = await listOrders(ctx, { funderId: current.organisationId });
+    const [orders, toConfirm] = await Promise.all([listOrders(ctx, { funderId: current.organisationId }), listOrdersToConfirm(ctx, current.organisationId)]);
     const cancelled = (request.query as { ok?: unknown }).ok === 'annulee';
     return sendPage(request, reply, () => ({
       title: 'Commandes de chèques',
       body: html`${notice(cancelled ? 'La commande est annulée.' : undefined)}
 <h1>Commandes de chèques</h1>
+${expiryBanner(toConfirm)}
 <p class="lead">Les carnets de pass numériques commandés par ${current.organisationName} : où en est chaque commande, combien de carnets sont confiés aux distributeurs, remis aux personnes, et combien de chèques ont servi.</p>
 <p><a class="button" href="/financeur/commandes/nouvelle">Nouvelle commande</a></p>
 ${ordersTable(orders, { hrefBase: '/financeur/commandes', showFunder: false, caption: `Commandes (${orders.length})` })}`,

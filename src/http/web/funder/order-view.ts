@@ -79,8 +79,8 @@ export function orderSummary(detail: OrderDetail, options: { showFunder: boolean
 </dl>`;
 }
 
-/** Links to the order's PDF documents that exist at its step. */
-export function documentLinks(base: string, order: OrderRow): SafeHtml | '' {
+/** Links to the order's PDF documents that exist at its step; its credit note when the caller found one. */
+export function documentLinks(base: string, order: OrderRow, creditNote?: { number: string }): SafeHtml | '' {
   const links: SafeHtml[] = [];
   if (order.status !== 'draft' && order.status !== 'cancelled') {
     links.push(html`<li><a href="${base}/bon-de-commande.pdf" download>Bon de commande (PDF)</a></li>`);
@@ -89,6 +89,7 @@ export function documentLinks(base: string, order: OrderRow): SafeHtml | '' {
     links.push(html`<li><a href="${base}/facture.pdf" download>Facture ${order.invoice_number} (PDF)</a></li>`);
   }
   if (order.status === 'issued') links.push(html`<li><a href="${base}/cheques.pdf" download>Chèques à imprimer (PDF, A4)</a></li>`);
+  if (creditNote) links.push(html`<li><a href="${base}/avoir.pdf" download>Avoir ${creditNote.number} pour les chèques non utilisés (PDF)</a></li>`);
   if (links.length === 0) return '';
   return html`<h2>Documents</h2><ul>${links}</ul>`;
 }
