@@ -20,7 +20,7 @@ import { hashPassword } from '../domains/accounts/passwords.js';
 import { insertMembership, insertOrganisation, insertUser } from '../domains/accounts/repository.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
 import { recordAuditEvent } from '../domains/audit/record-audit-event.js';
-import { formatMonth } from '../domains/settlement/settlement-calendar.js';
+import { formatMonth } from '../lib/paris-dates.js';
 import type { MemberRole, OrganisationKind } from '../db/schema.js';
 import { DemoClock, demoTimeline, loadDemoMoney } from './demo-money.js';
 import { loadDemoVouchers, writeDemoVouchersFile } from './demo-vouchers.js';

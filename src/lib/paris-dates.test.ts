@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, addMonths, endOfParisDay, firstDayOfMonth, formatLongDate, isIsoDate, parisDay, startOfParisDay } from './paris-dates.js';
+import { addDays, addMonths, endOfParisDay, firstDayOfMonth, formatLongDate, formatMonth, isIsoDate, ofMonth, parisDay, startOfParisDay } from './paris-dates.js';
 
 const at = (iso: string) => new Date(iso);
 
@@ -98,5 +98,33 @@ describe('calendar arithmetic', () => {
   it('writes dates in French', () => {
     expect(formatLongDate('2026-11-25')).toBe('25 novembre 2026');
     expect(formatLongDate('2026-12-01')).toBe('1er décembre 2026');
+  });
+
+  it('writes months in French, from the month or any of its days', () => {
+    expect(formatMonth('2026-10')).toBe('octobre 2026');
+    expect(formatMonth('2026-10-01')).toBe('octobre 2026');
+    expect(formatMonth('2026-10-31')).toBe('octobre 2026');
+    expect(formatMonth('2027-01')).toBe('janvier 2027');
+    expect(formatMonth('2026-12-15')).toBe('décembre 2026');
+    for (const bad of ['2026', '2026-1', 'octobre', '2026-10-01T00:00:00Z', '']) expect(() => formatMonth(bad), bad).toThrow();
+  });
+
+  it('elides « de » before a vowel: « d’avril », « d’août », « d’octobre », but « de mars »', () => {
+    const months = Array.from({ length: 12 }, (_, i) => ofMonth(`2026-${String(i + 1).padStart(2, '0')}`));
+    expect(months).toEqual([
+      'de janvier 2026',
+      'de février 2026',
+      'de mars 2026',
+      'd’avril 2026',
+      'de mai 2026',
+      'de juin 2026',
+      'de juillet 2026',
+      'd’août 2026',
+      'de septembre 2026',
+      'd’octobre 2026',
+      'de novembre 2026',
+      'de décembre 2026',
+    ]);
+    expect(ofMonth('2026-04-01')).toBe('d’avril 2026');
   });
 });

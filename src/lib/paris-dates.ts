@@ -59,3 +59,21 @@ export function formatLongDate(day: IsoDate): string {
   const text = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(`${day}T00:00:00Z`));
   return text.replace(/^1 /u, '1er ');
 }
+
+const monthFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+
+/** « octobre 2026 », from the month ('2026-10') or any of its days ('2026-10-01'). */
+export function formatMonth(month: string): string {
+  const match = /^(\d{4}-\d{2})(?:-\d{2})?$/u.exec(month);
+  if (!match) throw new Error(`not a month: ${month}`);
+  return monthFormat.format(new Date(`${match[1]}-01T00:00:00Z`));
+}
+
+/**
+ * « de mars 2026 », « d’avril 2026 », « d’octobre 2026 »: the month after « de », elided before a
+ * vowel or a mute h (no month name starts with an aspirated one).
+ */
+export function ofMonth(month: string): string {
+  const text = formatMonth(month);
+  return /^[aeiouyàâäéèêëîïôöùûüh]/iu.test(text) ? `d’${text}` : `de ${text}`;
+}

@@ -1,7 +1,6 @@
 import type { FunderInvoiceDocument } from '../domains/settlement/funder-invoices.js';
 import type { FunderMonthlyStatement } from '../domains/settlement/statements.js';
-import { formatMonth, ofMonth } from '../domains/settlement/statements.js';
-import { addDays, addMonths, formatLongDate, parisDay } from '../lib/paris-dates.js';
+import { addDays, addMonths, formatLongDate, formatMonth, ofMonth, parisDay } from '../lib/paris-dates.js';
 import { formatCents } from './pdf-kit.js';
 import { amountsBlock, formatCount, letterheadBlock, renderPagedDocument, textBlocks, WIDTH, type Column } from './statement.js';
 

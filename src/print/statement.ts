@@ -1,6 +1,6 @@
 import type { ProviderStatement } from '../domains/settlement/statements.js';
-import { formatMonth, ofMonth, PAYOUT_STATUS_LABELS } from '../domains/settlement/statements.js';
-import { formatLongDate, type IsoDate } from '../lib/paris-dates.js';
+import { PAYOUT_STATUS_LABELS } from '../domains/settlement/statements.js';
+import { formatLongDate, formatMonth, ofMonth, type IsoDate } from '../lib/paris-dates.js';
 import { A4, createA4Document, fit, FONT, formatCents, heightOfParagraph, line, MUTED, paragraph, RULE, type Pdf } from './pdf-kit.js';
 
 /**

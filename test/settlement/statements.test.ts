@@ -10,7 +10,6 @@ import {
   loadStatement,
   maskIban,
   nextTransfer,
-  ofMonth,
   parseMonth,
   transferDateFor,
 } from '../../src/domains/settlement/statements.js';
@@ -61,7 +60,6 @@ describe('helpers', () => {
     expect(transferDateFor('2026-03-01', 10, new Date('2026-04-06T07:00:00Z'))).toBe('2026-04-10');
     expect(transferDateFor('2026-04-01', 10, new Date('2026-05-06T07:00:00Z'))).toBe('2026-05-11');
     expect(transferDateFor('2026-03-01', 10, new Date('2026-04-15T07:00:00Z'))).toBe('2026-04-15');
-    expect(['2026-03-01', '2026-04-01', '2026-08-01', '2026-10-01'].map(ofMonth)).toEqual(['de mars 2026', 'd’avril 2026', 'd’août 2026', 'd’octobre 2026']);
     expect(maskIban('FR1420041010050500013M02606')).toBe('**** **** **** **** **** ***2 606');
     expect(maskIban('FR14 2004 1010 0505 0001 3M02 606')).toBe('**** **** **** **** **** ***2 606');
     expect(maskIban(null)).toBeNull();

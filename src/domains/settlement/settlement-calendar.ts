@@ -61,8 +61,3 @@ export function shiftMonth(month: string, months: number): string {
   const index = year * 12 + (m - 1) + months;
   return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
 }
-
-/** 'octobre 2026' */
-export function formatMonth(month: string): string {
-  return new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${month}-01T00:00:00Z`));
-}

@@ -39,17 +39,6 @@ export function parseMonth(text: string): IsoDate {
   return parseSettlementMonth(/^\d{4}-\d{2}-01$/u.test(text) ? text.slice(0, 7) : text).firstDay;
 }
 
-/** « mars 2026 » */
-export function formatMonth(month: IsoDate): string {
-  return new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${month.slice(0, 7)}-01T00:00:00Z`));
-}
-
-/** « de mars 2026 », « d’avril 2026 »: the month after « de », elided before a vowel. */
-export function ofMonth(month: IsoDate): string {
-  const text = formatMonth(month);
-  return /^[aeiouyàâéèêëîïôöûüh]/iu.test(text) ? `d’${text}` : `de ${text}`;
-}
-
 /**
  * The day transfers for the services of `month` are requested for, as the settlement run at `now`
  * asks the bank (settlement-calendar.ts): the payout day of the next month, never before the run

@@ -133,7 +133,7 @@ export function funderOrderDetail(app: FastifyInstance, ctx: AppContext) {
     const left = detail.progress.booklets - detail.progress.allocated - detail.progress.cancelled;
     return sendFormPage(request, reply, { status: state.status ?? 200, errors: state.errors ?? {}, formError: state.formError }, (csrf, errors) => {
       // While the J-15 notice waits, it comes first, right under the title; otherwise after the summary.
-      const expiry = expiryPanel({ base, csrf, confirmation, creditNote, contactEmail: ctx.config.platform.email });
+      const expiry = expiryPanel({ reader: { kind: 'funder', base, csrf, contactEmail: ctx.config.platform.email }, confirmation, creditNote });
       return {
         title: orderTitle(order),
         body: html`${notice(state.status === undefined ? doneMessage(request) : undefined)}

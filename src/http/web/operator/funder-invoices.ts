@@ -13,9 +13,8 @@ import {
   type OperatorFunderInvoice,
 } from '../../../domains/settlement/funder-invoices.js';
 import { shiftMonth } from '../../../domains/settlement/settlement-calendar.js';
-import { formatMonth } from '../../../domains/settlement/statements.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
-import { formatLongDate, parisDay } from '../../../lib/paris-dates.js';
+import { formatLongDate, formatMonth, parisDay } from '../../../lib/paris-dates.js';
 import { renderFunderInvoice } from '../../../print/funder-statement.js';
 import { OPERATOR, OPERATOR_ADMIN } from '../../access.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
 import type { OrderStatus } from '../../../db/schema.js';
 import { actorOf } from '../../../domains/accounts/sessions.js';
+import { loadExpiryConfirmation } from '../../../domains/expiry/confirm-expiry.js';
+import { findOrderCreditNote } from '../../../domains/expiry/credit-notes.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { loadOrderDetail, type OrderDetail } from '../../../domains/vouchers/funder-views.js';
 import { issueOrder } from '../../../domains/vouchers/issue-vouchers.js';
@@ -16,6 +18,7 @@ import { ORDER_STATUS_LABELS } from '../../views/voucher-labels.js';
 import { parseForm, sendFormPage, sendPage } from '../page.js';
 import { formValues, one, type FormValues } from '../provider-places/fields.js';
 import { orderDocumentRoutes } from '../funder/documents.js';
+import { expiryPanel } from '../funder/expiry-views.js';
 import { formErrorOf, orderIdOf, type PageState } from '../funder/fields.js';
 import { documentLinks, orderSummary, orderTitle, ordersTable } from '../funder/order-view.js';
 
@@ -91,13 +94,17 @@ ${ordersTable(orders, {
     const detail = await loadOrderDetail(ctx, { orderId });
     const ok = (request.query as { ok?: unknown }).ok;
     const base = `/operateur/commandes/${detail.order.id}`;
+    // The order's end as its funder sees it (J-15 notice, confirmation, credit note), without the form.
+    const [confirmation, creditNote] =
+      detail.order.status === 'issued' ? await Promise.all([loadExpiryConfirmation(ctx, detail.order), findOrderCreditNote(ctx, detail.order.id)]) : [{ kind: 'not_due' } as const, undefined];
     return sendFormPage(request, reply, { status: state.status ?? 200, errors: state.errors ?? {}, formError: state.formError }, (csrf, errors) => ({
       title: orderTitle(detail.order),
       body: html`${notice(state.status === undefined && typeof ok === 'string' ? DONE_MESSAGES[ok] : undefined)}
 <h1>${orderTitle(detail.order)}</h1>
 ${orderSummary(detail, { showFunder: true })}
+${expiryPanel({ reader: { kind: 'operator' }, confirmation, creditNote })}
 ${operatorSteps(detail, csrf, state.values ?? {}, errors)}
-${documentLinks(base, detail.order)}
+${documentLinks(base, detail.order, creditNote)}
 <p><a href="/operateur/commandes">Retour aux commandes</a></p>`,
     }));
   }

@@ -7,7 +7,7 @@ import { DomainError } from '../../../domains/errors.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { markBatchSent, markPayoutRejected, markPayoutSettled, MAX_REJECTION_REASON } from '../../../domains/settlement/payout-lifecycle.js';
 import { settleMonth } from '../../../domains/settlement/settle-month.js';
-import { formatMonth, parseSettlementMonth, shiftMonth } from '../../../domains/settlement/settlement-calendar.js';
+import { parseSettlementMonth, shiftMonth } from '../../../domains/settlement/settlement-calendar.js';
 import {
   listPayoutsWithoutIban,
   listSettlementPayouts,
@@ -18,9 +18,9 @@ import {
   type PayoutRow,
   type SettlementSummary,
 } from '../../../domains/settlement/settlement-views.js';
-import { loadStatement, ofMonth } from '../../../domains/settlement/statements.js';
+import { loadStatement } from '../../../domains/settlement/statements.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
-import { formatLongDate, parisDay } from '../../../lib/paris-dates.js';
+import { formatLongDate, formatMonth, ofMonth, parisDay } from '../../../lib/paris-dates.js';
 import { renderStatement } from '../../../print/statement.js';
 import { OPERATOR, OPERATOR_ADMIN } from '../../access.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';

@@ -1,8 +1,7 @@
 import { formatEuros } from '../../../domains/places/catalogue.js';
-import { formatMonth, ofMonth } from '../../../domains/settlement/statements.js';
 import { SUBSCRIPTION_PLANS, type PlanPrice, type SubscriptionInvoiceView, type SubscriptionOverview, type SubscriptionPlan } from '../../../domains/settlement/subscriptions.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
-import { formatLongDate } from '../../../lib/paris-dates.js';
+import { formatLongDate, formatMonth, ofMonth } from '../../../lib/paris-dates.js';
 import { csrfField, type FieldErrors } from '../../views/forms.js';
 import { radiosField } from '../provider/shared.js';
 

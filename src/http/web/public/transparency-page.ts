@@ -3,7 +3,7 @@ import type { AppContext } from '../../../app-context.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { loadTransparency, TRANSPARENCY_MONTHS, type TransparencyReport, type TransparencyRow } from '../../../domains/transparency/transparency.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
-import { parisDay } from '../../../lib/paris-dates.js';
+import { formatMonth, ofMonth, parisDay } from '../../../lib/paris-dates.js';
 import { PUBLIC } from '../../access.js';
 import { transparencyApi } from '../../api/transparency.js';
 import { sendPage } from '../page.js';
@@ -48,16 +48,6 @@ function euros(cents: number): string {
   return cents < 0 ? `−${formatEuros(-cents)}` : formatEuros(cents);
 }
 
-function monthName(month: string): string {
-  return new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${month}-01T12:00:00Z`));
-}
-
-/** « de mars 2026 », « d’avril 2026 » */
-function fromMonth(month: string): string {
-  const name = monthName(month);
-  return /^[aeiouéè]/u.test(name) ? `d’${name}` : `de ${name}`;
-}
-
 const count = (n: number) => n.toLocaleString('fr-FR');
 
 function figureCells(row: Omit<TransparencyRow, 'month' | 'territory' | 'territoryName'>): SafeHtml {
@@ -89,12 +79,12 @@ Les taux sont enregistrés avec chaque règlement mensuel : un changement de tau
 <p>Les chèques utilisés sont comptés au mois du service rendu, dans le département du lieu. Les sommes versées et les frais apparaissent une fois le mois réglé, au début du mois suivant ; « versé aux lieux » ne compte que les virements exécutés par la banque.</p>
 ${
   report.rows.length === 0
-    ? html`<p>Aucun chèque n’a été utilisé ${fromMonth(report.from)} à ${monthName(report.to)}.</p>`
+    ? html`<p>Aucun chèque n’a été utilisé ${ofMonth(report.from)} à ${formatMonth(report.to)}.</p>`
     : html`<table class="table">
-  <caption>Chèques utilisés, sommes versées aux lieux et frais, ${fromMonth(report.from)} à ${monthName(report.to)} (${TRANSPARENCY_MONTHS} mois)</caption>
+  <caption>Chèques utilisés, sommes versées aux lieux et frais, ${ofMonth(report.from)} à ${formatMonth(report.to)} (${TRANSPARENCY_MONTHS} mois)</caption>
   <thead><tr><th scope="col">Mois</th><th scope="col">Département</th><th scope="col">Chèques utilisés</th><th scope="col">Valeur des chèques</th><th scope="col">Versé aux lieux</th><th scope="col">Frais de la plateforme</th><th scope="col">Fonds territorial</th></tr></thead>
   <tbody>${report.rows.map(
-    (row) => html`<tr><th scope="row">${monthName(row.month)}</th><td>${row.territoryName}${row.territory ? ` (${row.territory})` : ''}</td>${figureCells(row)}</tr>`,
+    (row) => html`<tr><th scope="row">${formatMonth(row.month)}</th><td>${row.territoryName}${row.territory ? ` (${row.territory})` : ''}</td>${figureCells(row)}</tr>`,
   )}</tbody>
   <tfoot><tr><th scope="row" colspan="2">Total</th>${figureCells(report.totals)}</tr></tfoot>
 </table>`
