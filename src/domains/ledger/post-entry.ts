@@ -172,11 +172,26 @@ export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date, opt
  */
 export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry[], now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number[]> {
   if (entries.length === 0) return [];
-  const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
+  const parts = entryStatementParts(entries, now);
   if (!options.accountsEnsured) {
-    const accounts = [...new Map(prepared.flatMap((p) => entryAccountRows(p.lines, now).map((row) => [row.key, row] as const))).values()];
-    await trx.insertInto('ledger_accounts').values(accounts).onConflict((oc) => oc.doNothing()).execute();
+    await trx.insertInto('ledger_accounts').values(parts.accounts).onConflict((oc) => oc.doNothing()).execute();
   }
+  const { rows } = await sql<{ i: number; seq: number; posted: number | string }>`
+    with ${sql.join(parts.ctes)}
+    select n.i, n.seq, (select count(*) from posted) as posted from numbered n order by n.i`.execute(trx);
+  if (rows.length !== entries.length || Number(rows[0]!.posted) !== parts.lineCount) throw new Error('journal entries not written whole');
+  return rows.map((row) => Number(row.seq));
+}
+
+/**
+ * The common table expressions that write these entries, for a statement of the caller's that
+ * writes its business rows in the same round trip: `numbered` (i, seq), `entries`, and `posted`
+ * (one row per posting written; the caller checks its count against lineCount). Their accounts
+ * must exist before the statement (a posting's trigger moves its account's balance).
+ */
+export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
+  const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
+  const accounts = [...new Map(prepared.flatMap((p) => entryAccountRows(p.lines, now).map((row) => [row.key, row] as const))).values()];
   const entryRows = prepared.map(({ entry }, i) => {
     const e = entryValues(entry, now);
     return sql`(${i}::int, ${e.journal}::text, ${e.kind}::text, ${e.label}::text, ${e.booked_on}::date, ${e.piece_ref}::text, ${e.order_id}::uuid,
@@ -185,29 +200,29 @@ export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry
   const postingRows = prepared.flatMap(({ lines }, i) =>
     lines.map((line, index) => sql`(${i}::int, ${index + 1}::int, ${accountId(accountKey(line.account))}::uuid, ${line.amountCents}::bigint)`),
   );
-  const { rows } = await sql<{ i: number; seq: number; posted: number | string }>`
-    with numbered as (
+  const ctes = [
+    sql`numbered as (
       select v.i, nextval('journal_entry_seq') as seq
       from (values ${sql.join(entryRows.map((_, i) => sql`(${i}::int)`))}) as v (i)
       order by v.i
-    ), entries as (
+    )`,
+    sql`entries as (
       insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
       select n.seq, v.journal, v.kind, v.label, v.booked_on, v.piece_ref, v.order_id, v.redemption_id, v.corrects_seq, ${now}::timestamptz
       from numbered n
       join (values ${sql.join(entryRows)}) as v (i, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq) on v.i = n.i
       order by n.seq
-    ), posted as (
+    )`,
+    sql`posted as (
       insert into postings (entry_seq, line, account_id, amount_cents)
       select n.seq, p.line, p.account_id, p.amount_cents
       from numbered n
       join (values ${sql.join(postingRows)}) as p (i, line, account_id, amount_cents) on p.i = n.i
       order by p.account_id, n.seq
       returning entry_seq
-    )
-    select n.i, n.seq, (select count(*) from posted) as posted from numbered n order by n.i`.execute(trx);
-  const lineCount = prepared.reduce((sum, p) => sum + p.lines.length, 0);
-  if (rows.length !== entries.length || Number(rows[0]!.posted) !== lineCount) throw new Error('journal entries not written whole');
-  return rows.map((row) => Number(row.seq));
+    )`,
+  ];
+  return { ctes, accounts, lineCount: postingRows.length };
 }
 
 const CHUNK = 1000;

@@ -3,18 +3,18 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { DB } from '../../db/schema.js';
-import { entryAccountRows, postFewEntries } from '../ledger/post-entry.js';
-import { redemptionEntry, redemptionEntryLines, type RedemptionMoney } from '../ledger/money-events.js';
+import { entryAccountRows, entryStatementParts } from '../ledger/post-entry.js';
+import { redemptionEntry, type RedemptionMoney } from '../ledger/money-events.js';
 import { DomainError } from '../errors.js';
-import { loadBatchFacts, lockVouchers, type IdempotencyClaim, type LoadedFacts, type LockedVoucher, type Recorder } from './redemption-facts.js';
+import { loadBatchFacts, type IdempotencyClaim, type LoadedFacts, type LockedVoucher, type Recorder } from './redemption-facts.js';
 import type { RedemptionInput, RedemptionOutcome, RedemptionResult } from './redeem-vouchers.js';
 import { decideRedemption } from './rules.js';
 
 /**
  * Redemptions decided and written by batches. Requests that arrive while earlier batches run wait
  * for the next one, which takes them all (up to MAX_BATCH) in one transaction: one statement for
- * their facts and keys, one for their vouchers (locked, in id order), one for the business rows,
- * one for their ledger entries, one commit. A request alone is a batch of one. Under load this
+ * their facts and keys, one for their vouchers (locked, in id order), one for the business rows
+ * and their ledger entries, one commit. A request alone is a batch of one. Under load this
  * divides the round trips, the planning and the commits by the size of the batch, and each hot
  * ledger account (an order's outstanding vouchers, a provider's payable) is locked once per batch
  * instead of once per redemption (npm run bench -- redeem).
@@ -61,6 +61,8 @@ export function redemptionQueue(ctx: AppContext): RedemptionQueue {
 export class RedemptionQueue {
   private readonly waiting: Waiting[] = [];
   private running = 0;
+  /** Ledger accounts seen committed: they are never deleted, so they need not be inserted again. */
+  private readonly knownAccounts = new Set<string>();
 
   constructor(private readonly ctx: AppContext) {}
 
@@ -103,7 +105,7 @@ export class RedemptionQueue {
   private async run(batch: Waiting[]): Promise<void> {
     let settled: Settled[];
     try {
-      settled = await runBatch(this.ctx, batch);
+      settled = await runBatch(this.ctx, batch, this.knownAccounts);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);
@@ -112,7 +114,7 @@ export class RedemptionQueue {
       // One request must not fail the others: each again, alone.
       for (const request of batch) {
         try {
-          const [alone] = await runBatch(this.ctx, [request]);
+          const [alone] = await runBatch(this.ctx, [request], this.knownAccounts);
           settle(request, alone!);
         } catch (aloneError) {
           request.reject(aloneError);
@@ -147,11 +149,14 @@ interface Refused {
 }
 
 /** One transaction for the whole batch; the outcome of each request, in order. */
-async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[]): Promise<Settled[]> {
+async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[], knownAccounts: Set<string>): Promise<Settled[]> {
   const now = ctx.clock.now();
   const limit = ctx.config.redemptionFailuresMax;
-  return ctx.db.transaction().execute(async (trx) => {
-    const facts = await loadBatchFacts(trx, batch, now);
+  const accountsUsed: string[] = [];
+  const settled = await ctx.db.transaction().execute(async (trx) => {
+    // All the vouchers sent are locked, a replay's too: it changes nothing, and saves a round trip.
+    const hashes = [...new Set(batch.flatMap((request) => request.hashes.map((h) => h.toString('hex'))))].map((h) => Buffer.from(h, 'hex'));
+    const { facts, vouchers } = await loadBatchFacts(trx, batch, hashes, now);
     const settled: (Settled | undefined)[] = batch.map(() => undefined);
     const released: IdempotencyClaim[] = [];
     const replays: number[] = [];
@@ -161,8 +166,6 @@ async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[]): Pr
       else deciding.push(i);
     });
 
-    const hashes = [...new Set(deciding.flatMap((i) => batch[i]!.hashes.map((h) => h.toString('hex'))))];
-    const vouchers = hashes.length > 0 ? await lockVouchers(trx, hashes.map((h) => Buffer.from(h, 'hex'))) : { byHash: new Map<string, LockedVoucher>() };
     const spent = new Set<string>();
     const refusedAt = new Map<string, number>();
     const accepted: Accepted[] = [];
@@ -198,8 +201,7 @@ async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[]): Pr
       }
     }
 
-    await writeOutcomes(trx, accepted, refused, released, now);
-    await postFewEntries(trx, accepted.map(({ money }) => redemptionEntry(money, now)), now, { accountsEnsured: true });
+    accountsUsed.push(...(await writeOutcomes(trx, accepted, refused, released, now, knownAccounts)));
     for (const a of accepted) settled[a.index] = { ok: true, result: { outcome: a.outcome, replayed: false } };
     for (const r of refused) settled[r.index] = { ok: true, result: { outcome: r.outcome, replayed: false } };
     if (replays.length > 0) {
@@ -208,6 +210,8 @@ async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[]): Pr
     }
     return settled.map((s) => s!);
   });
+  for (const id of accountsUsed) knownAccounts.add(id);
+  return settled;
 }
 
 type Decided =
@@ -277,13 +281,24 @@ function moneyOf(id: string, request: QueuedRedemption, vouchers: readonly Locke
 }
 
 /**
- * One statement for the batch's business rows: the redemptions, their vouchers marked (only if
- * still unspent: the count is checked), the ledger accounts their entries need, the refusals with
- * their reasons (never the codes), each key's outcome, and the keys of failed requests released.
+ * One statement for the whole batch: the redemptions, their vouchers marked (only if still
+ * unspent: the count is checked), the refusals with their reasons (never the codes), each key's
+ * outcome, the keys of failed requests released, and the redemptions' ledger entries with their
+ * postings (the accounts they need, if any is new, inserted just before). Returns the accounts used.
  */
-async function writeOutcomes(trx: Kysely<DB>, accepted: readonly Accepted[], refused: readonly Refused[], released: readonly IdempotencyClaim[], now: Date): Promise<void> {
+async function writeOutcomes(
+  trx: Kysely<DB>,
+  accepted: readonly Accepted[],
+  refused: readonly Refused[],
+  released: readonly IdempotencyClaim[],
+  now: Date,
+  knownAccounts: ReadonlySet<string>,
+): Promise<string[]> {
   const ctes = [];
+  let ledger: ReturnType<typeof entryStatementParts> | undefined;
   if (accepted.length > 0) {
+    ledger = entryStatementParts(accepted.map(({ money }) => redemptionEntry(money, now)), now);
+    await insertMissingAccounts(trx, ledger.accounts.filter((a) => !knownAccounts.has(a.id)));
     ctes.push(sql`redemption as (
       insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
         delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
@@ -305,17 +320,7 @@ async function writeOutcomes(trx: Kysely<DB>, accepted: readonly Accepted[], ref
       where v.id = m.voucher_id and v.redemption_id is null
       returning v.id
     )`);
-    const accounts = [...new Map(accepted.flatMap(({ money }) => entryAccountRows(redemptionEntryLines(money), now).map((a) => [a.key, a] as const))).values()];
-    ctes.push(sql`accounts as (
-      insert into ledger_accounts (id, key, kind, organisation_id, order_id, territory, chart_number, label, created_at)
-      values ${sql.join(
-        accounts.map(
-          (a) =>
-            sql`(${a.id}::uuid, ${a.key}, ${a.kind}, ${a.organisation_id}::uuid, ${a.order_id}::uuid, ${a.territory}, ${a.chart_number}, ${a.label}, ${a.created_at})`,
-        ),
-      )}
-      on conflict do nothing
-    )`);
+    ctes.push(...ledger.ctes);
   }
   if (refused.length > 0) {
     ctes.push(sql`refusal as (
@@ -343,13 +348,35 @@ async function writeOutcomes(trx: Kysely<DB>, accepted: readonly Accepted[], ref
       where k.token_id = r.token_id and k.key = r.key
     )`);
   }
-  if (ctes.length === 0) return;
-  const expected = accepted.reduce((sum, a) => sum + a.vouchers.length, 0);
-  const { rows } = await sql<{ marked: number | string }>`
+  if (ctes.length === 0) return [];
+  const { rows } = await sql<{ marked: number | string; posted: number | string }>`
     with ${sql.join(ctes)}
-    select ${accepted.length > 0 ? sql`(select count(*) from marked)` : sql`0`} as marked`.execute(trx);
+    select ${ledger ? sql`(select count(*) from marked)` : sql`0`} as marked, ${ledger ? sql`(select count(*) from posted)` : sql`0`} as posted`.execute(trx);
   // Cannot differ under the row locks taken before; if it ever did, nothing is written.
+  const expected = accepted.reduce((sum, a) => sum + a.vouchers.length, 0);
   if (Number(rows[0]!.marked) !== expected) throw new Error('vouchers changed under their lock');
+  if (Number(rows[0]!.posted) !== (ledger?.lineCount ?? 0)) throw new Error('journal entries not written whole');
+  return ledger?.accounts.map((a) => a.id) ?? [];
+}
+
+/**
+ * The ledger accounts not yet created (an order's or a provider's first redemption). Only those
+ * missing from this transaction's snapshot: inserting one that exists, even `on conflict do
+ * nothing`, would wait for the transaction that last moved its balance.
+ */
+async function insertMissingAccounts(trx: Kysely<DB>, accounts: ReturnType<typeof entryAccountRows>): Promise<void> {
+  if (accounts.length === 0) return;
+  await sql`
+    insert into ledger_accounts (id, key, kind, organisation_id, order_id, territory, chart_number, label, created_at)
+    select a.id, a.key, a.kind, a.organisation_id, a.order_id, a.territory, a.chart_number, a.label, a.created_at
+    from (values ${sql.join(
+      accounts.map(
+        (a) =>
+          sql`(${a.id}::uuid, ${a.key}::text, ${a.kind}::text, ${a.organisation_id}::uuid, ${a.order_id}::uuid, ${a.territory}::text, ${a.chart_number}::text, ${a.label}::text, ${a.created_at}::timestamptz)`,
+      ),
+    )}) as a (id, key, kind, organisation_id, order_id, territory, chart_number, label, created_at)
+    where not exists (select 1 from ledger_accounts l where l.id = a.id)
+    on conflict do nothing`.execute(trx);
 }
 
 /** The outcomes stored under keys already taken, when the request is the same; a conflict otherwise. */

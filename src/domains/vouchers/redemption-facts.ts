@@ -88,7 +88,12 @@ interface FactsRow {
  * are inserted in key order, so that two batches never wait on each other's keys in a cycle; a key
  * held by a transaction still running is waited for, then found taken).
  */
-export async function loadBatchFacts(trx: Kysely<DB>, requests: readonly FactsQuery[], now: Date): Promise<RequestFacts[]> {
+export async function loadBatchFacts(
+  trx: Kysely<DB>,
+  requests: readonly FactsQuery[],
+  hashes: readonly Buffer[],
+  now: Date,
+): Promise<{ facts: RequestFacts[]; vouchers: FoundVouchers }> {
   const since = new Date(now.getTime() - REFUSAL_WINDOW_MS);
   const values = requests.map(
     ({ recorder, input, claim }, i) =>
@@ -105,10 +110,13 @@ export async function loadBatchFacts(trx: Kysely<DB>, requests: readonly FactsQu
             on conflict (token_id, key) do nothing
             returning token_id, key`
       : sql`select null::uuid as token_id, null::text as key where false`;
-  const { rows } = await sql<FactsRow>`
+  // The vouchers, locked in the same round trip, come back as JSON on the first row.
+  const locked = hashes.length > 0 ? voucherFactsQuery(trx, hashes, true) : sql`select null where false`;
+  const { rows } = await sql<FactsRow & { vouchers: (Omit<VoucherFactsRow, 'code_hash'> & { code_hash: string })[] | null }>`
     with req (i, place_id, provider_id, service_code, mediator_id, token_id, user_id, key) as (values ${sql.join(values)}),
-    claim as (${claimCte})
-    select r.i, p.id is not null as place_found, p.insee_code, p.typologies, p.status as place_status,
+    claim as (${claimCte}),
+    locked as (${locked})
+    select case when r.i = 0 then (select json_agg(l) from locked l) end as vouchers, r.i, p.id is not null as place_found, p.insee_code, p.typologies, p.status as place_status,
            pr.status as provider_status, pr.suspended_at,
            e.id as entry_id, e.active, e.price_cents, e.delivery_modes, e.referential_version,
            s.level, s.doing_for_person,
@@ -125,7 +133,9 @@ export async function loadBatchFacts(trx: Kysely<DB>, requests: readonly FactsQu
     left join catalogue_entries e on e.place_id = p.id and e.service_code = r.service_code
     left join referential_services s on s.version = e.referential_version and s.code = e.service_code
     order by r.i`.execute(trx);
-  return rows.map((row, i) => {
+  // bytea in JSON: '\\x' and hex digits.
+  const vouchers = foundVouchers((rows[0]?.vouchers ?? []).map((v) => ({ ...v, code_hash: Buffer.from(v.code_hash.slice(2), 'hex') })));
+  const facts = rows.map((row, i) => {
     const { input } = requests[i]!;
     // A service the place does not offer is refused like a paused one, and recorded as such.
     const offered = row.entry_id !== null && row.level !== null;
@@ -161,6 +171,7 @@ export async function loadBatchFacts(trx: Kysely<DB>, requests: readonly FactsQu
           },
     };
   });
+  return { facts, vouchers };
 }
 
 /** Too many refusals lately, for this place or this person or client: guessing codes stops here. */
@@ -183,9 +194,9 @@ export interface LockedVoucher extends VoucherFacts {
   funderId: string;
 }
 
-/** The vouchers with these hashes, locked in id order (two redemptions never deadlock), with their booklet's and order's facts. */
-export async function lockVouchers(trx: Kysely<DB>, hashes: readonly Buffer[], lock = true) {
-  let query = trx
+/** The vouchers with these hashes, in id order, with their booklet's and order's facts; `for update` when locking. */
+function voucherFactsQuery(db: Kysely<DB>, hashes: readonly Buffer[], lock: boolean) {
+  const query = db
     .selectFrom('vouchers')
     .innerJoin('booklets', 'booklets.id', 'vouchers.booklet_id')
     .innerJoin('orders', 'orders.id', 'vouchers.order_id')
@@ -211,8 +222,18 @@ export async function lockVouchers(trx: Kysely<DB>, hashes: readonly Buffer[], l
     ])
     .where('vouchers.code_hash', 'in', [...hashes])
     .orderBy('vouchers.id');
-  if (lock) query = query.forUpdate('vouchers');
-  const rows = await query.execute();
+  return lock ? query.forUpdate('vouchers') : query;
+}
+
+type VoucherFactsRow = Awaited<ReturnType<ReturnType<typeof voucherFactsQuery>['execute']>>[number];
+
+/** Found vouchers by code hash (hex) and by id. */
+export interface FoundVouchers {
+  byHash: Map<string, LockedVoucher>;
+  byId: Map<string, LockedVoucher>;
+}
+
+function foundVouchers(rows: readonly (Omit<VoucherFactsRow, 'code_hash'> & { code_hash: Buffer })[]): FoundVouchers {
   const byHash = new Map<string, LockedVoucher>();
   const byId = new Map<string, LockedVoucher>();
   for (const row of rows) {
@@ -243,4 +264,9 @@ export async function lockVouchers(trx: Kysely<DB>, hashes: readonly Buffer[], l
     byId.set(row.id, voucher);
   }
   return { byHash, byId };
+}
+
+/** The vouchers with these hashes, locked in id order (two redemptions never deadlock), with their booklet's and order's facts. */
+export async function lockVouchers(trx: Kysely<DB>, hashes: readonly Buffer[], lock = true): Promise<FoundVouchers> {
+  return foundVouchers(await voucherFactsQuery(trx, hashes, lock).execute());
 }
