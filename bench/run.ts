@@ -1,11 +1,12 @@
 /**
- * Benchmarks, by name: `npm run bench -- search` (or issue, redeem). Each prints its own figures;
+ * Benchmarks, by name: `npm run bench -- search` (or issue, redeem, settle). Each prints its own figures;
  * none is run by the tests (timings on a shared machine are not assertions).
  */
 const BENCHES: Record<string, () => Promise<{ main(): Promise<void> }>> = {
   search: () => import('./search-places.js'),
   issue: () => import('./issue-vouchers.js'),
   redeem: () => import('./redeem.js'),
+  settle: () => import('./settle.js'),
 };
 
 const name = process.argv[2];
