@@ -13,10 +13,9 @@ import type { OrderRow } from '../../src/domains/vouchers/orders.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { redeemEach } from '../support/export-fixtures.js';
-import { PASSWORD } from '../support/fixtures.js';
 import { createPublicPlace } from '../support/places-fixtures.js';
 import { bookletsOf, createFunder, createOperator, issueTestOrder, setClock, type TestFunder } from '../support/voucher-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 /**
  * The end of an order on the funder's pages: the J-15 notice « à confirmer » and its form, the
@@ -66,20 +65,12 @@ afterAll(async () => {
 });
 
 /** Sessions last hours, the test moves months: each move of the clock signs everyone in again. */
-let clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 function moveClockTo(instant: string) {
   setClock(t.clock, instant);
-  clients = new Map();
+  clients.forget();
 }
-async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
-  return client;
-}
+const as = (email: string) => clients.as(email);
 
 const pageOf = (order: OrderRow) => `/financeur/commandes/${order.id}`;
 const confirmUrl = (order: OrderRow) => `${pageOf(order)}/echeance/confirmer`;

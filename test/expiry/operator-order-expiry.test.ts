@@ -6,10 +6,10 @@ import { allocateBooklets, handOutBooklet } from '../../src/domains/vouchers/dis
 import { confirmOrder, saveDraftOrder, type OrderRow } from '../../src/domains/vouchers/orders.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { redeemEach } from '../support/export-fixtures.js';
-import { createPerson, PASSWORD } from '../support/fixtures.js';
+import { createPerson } from '../support/fixtures.js';
 import { createPublicPlace } from '../support/places-fixtures.js';
 import { bookletsOf, createFunder, createOperator, issueTestOrder, orderInput, setClock, type TestFunder } from '../support/voucher-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 /**
  * The end of an order on the operator's order page: the J-15 notice waiting for the funder (without
@@ -55,20 +55,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** Sessions last hours, the test moves months: each move of the clock signs everyone in again. */
-let clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 function moveClockTo(instant: string) {
   setClock(t.clock, instant);
-  clients = new Map();
+  clients.forget();
 }
-async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
-  return client;
-}
+const as = (email: string) => clients.as(email);
 
 const pageOf = (order: OrderRow) => `/operateur/commandes/${order.id}`;
 const creditNoteOf = (order: OrderRow) => `${pageOf(order)}/avoir.pdf`;

@@ -5,7 +5,7 @@ import { loadApplication } from '../../src/domains/providers/repository.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, createOrganisation, createPerson } from '../support/fixtures.js';
 import { IBAN, BIC, PDF, PNG, completeApplication, createApplicant, eligibleAnswers, weakAnswers } from '../support/provider-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 let t: TestApp;
 let a: Awaited<ReturnType<typeof createApplicant>>;
@@ -22,14 +22,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** One signed-in browser per person, kept across tests (sign-ins are rate-limited too). */
-const clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
+  const client = await clients.as(email);
   await client.get('/espace');
   return client;
 }

@@ -11,9 +11,8 @@ import { loadStatement } from '../../src/domains/settlement/statements.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
 import { formatShortDate } from '../../src/print/statement.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { PASSWORD } from '../support/fixtures.js';
 import { buildMoneyWorld, insertSettledMonth, moveClock, type FixturePayout, type MoneyWorld } from '../support/payout-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -42,16 +41,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const clients = new Map<string, WebClient>();
-async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
-  return client;
-}
+const clients = new SignedInClients(() => t.app);
+const as = (email: string) => clients.as(email);
 
 /** The text of a PDF answer as pdftotext lays it out (-layout: one table row, one line), spaces collapsed. */
 async function pdfLines(response: LightMyRequestResponse, name: string): Promise<string[]> {

@@ -6,7 +6,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, createOrganisation, createPerson } from '../support/fixtures.js';
 import { expectSoundLedger } from '../support/ledger.js';
 import { buildMoneyWorld, moveClock, type MoneyWorld } from '../support/payout-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 let t: TestApp;
 let world: MoneyWorld;
@@ -29,20 +29,15 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 
 /** Moves the clock; sessions last 12 hours, so everyone signs in again. */
 function moveTo(instant: string): void {
   moveClock(t.clock, instant);
-  clients.clear();
+  clients.forget();
 }
 async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
+  const client = await clients.as(email);
   await client.get('/operateur/comptabilite');
   return client;
 }

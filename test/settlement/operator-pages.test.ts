@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, createOrganisation, createPerson } from '../support/fixtures.js';
 import { createFunder, type TestFunder } from '../support/voucher-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 import { IBANS, at, createPaidProvider, createPurse, scan, xmlTag, type PaidProvider } from './fixtures.js';
 
 let t: TestApp;
@@ -28,14 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
+  const client = await clients.as(email);
   await client.get('/operateur/reglements');
   return client;
 }

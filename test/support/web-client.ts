@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { PASSWORD } from './fixtures.js';
 
 /**
  * A browser without a browser: app.inject with a cookie jar, that sends back the CSRF token of
@@ -54,5 +55,31 @@ export class WebClient {
     const response = await this.post('/connexion', { email, password });
     if (response.statusCode !== 303) throw new Error(`sign-in of ${email} failed: ${response.statusCode}`);
     return response;
+  }
+}
+
+/**
+ * One signed-in browser per person, kept across tests (sign-ins are rate-limited): `as(email)` signs
+ * in once with the fixtures' PASSWORD, then gives back the same client. `forget()` drops them all,
+ * for a test that moves the clock past the sessions' lifetime. `app` is read at the first sign-in,
+ * so the cache can be made before `beforeAll` builds the app.
+ */
+export class SignedInClients {
+  private readonly clients = new Map<string, WebClient>();
+
+  constructor(private readonly app: () => FastifyInstance) {}
+
+  async as(email: string): Promise<WebClient> {
+    let client = this.clients.get(email);
+    if (!client) {
+      client = new WebClient(this.app());
+      await client.signIn(email, PASSWORD);
+      this.clients.set(email, client);
+    }
+    return client;
+  }
+
+  forget(): void {
+    this.clients.clear();
   }
 }

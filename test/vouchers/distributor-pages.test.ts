@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkVoucherForHolder } from '../../src/domains/vouchers/check-vouchers.js';
 import { allocateBooklets } from '../../src/domains/vouchers/distribution.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { PASSWORD } from '../support/fixtures.js';
 import { bookletsOf, createFunder, issueTestOrder, type IssuedBooklet, type TestFunder } from '../support/voucher-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 let t: TestApp;
 let f: TestFunder;
@@ -26,14 +25,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
+  const client = await clients.as(email);
   await client.get('/espace');
   return client;
 }

@@ -1,9 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { PASSWORD, createPerson } from '../support/fixtures.js';
+import { createPerson } from '../support/fixtures.js';
 import { createFunder, issueTestOrder, type TestFunder } from '../support/voucher-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 let t: TestApp;
 let f: TestFunder;
@@ -19,14 +19,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** One signed-in browser per person, kept across tests. */
-const clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
+  const client = await clients.as(email);
   await client.get('/espace');
   return client;
 }

@@ -2,9 +2,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmOrder, saveDraftOrder } from '../../src/domains/vouchers/orders.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { PASSWORD, createOrganisation, createPerson } from '../support/fixtures.js';
+import { createOrganisation, createPerson } from '../support/fixtures.js';
 import { createFunder, orderInput, type TestFunder } from '../support/voucher-fixtures.js';
-import { WebClient } from '../support/web-client.js';
+import { SignedInClients, WebClient } from '../support/web-client.js';
 
 let t: TestApp;
 let f: TestFunder;
@@ -20,14 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const clients = new Map<string, WebClient>();
+const clients = new SignedInClients(() => t.app);
 async function as(email: string): Promise<WebClient> {
-  let client = clients.get(email);
-  if (!client) {
-    client = new WebClient(t.app);
-    await client.signIn(email, PASSWORD);
-    clients.set(email, client);
-  }
+  const client = await clients.as(email);
   await client.get('/espace');
   return client;
 }

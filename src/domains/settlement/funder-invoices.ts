@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
-import type { DB } from '../../db/schema.js';
+import type { DB, FunderInvoicesTable } from '../../db/schema.js';
 import { addMonths, parisDay, type IsoDate } from '../../lib/paris-dates.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
@@ -163,18 +163,23 @@ export interface FunderInvoiceSummary {
   paid: PaymentRecord | null;
 }
 
-/** A funder's invoices for use, the latest month first. */
-export async function listFunderInvoices(ctx: AppContext, funderId: string): Promise<FunderInvoiceSummary[]> {
-  const rows = await ctx.db.selectFrom('funder_invoices').selectAll().where('funder_id', '=', funderId).orderBy('month', 'desc').execute();
-  const payments = await paymentsOf(ctx.db, rows.map((row) => row.id));
-  return rows.map((row) => ({
+/** An invoice row as the lists show it, with its payment if one is recorded (`paymentsOf`). */
+function invoiceSummary(row: Selectable<FunderInvoicesTable>, payments: ReadonlyMap<string, PaymentRecord>): FunderInvoiceSummary {
+  return {
     id: row.id,
     number: row.number,
     month: row.month,
     amountCents: row.amount_cents,
     issuedOn: parisDay(row.created_at),
     paid: payments.get(row.id) ?? null,
-  }));
+  };
+}
+
+/** A funder's invoices for use, the latest month first. */
+export async function listFunderInvoices(ctx: AppContext, funderId: string): Promise<FunderInvoiceSummary[]> {
+  const rows = await ctx.db.selectFrom('funder_invoices').selectAll().where('funder_id', '=', funderId).orderBy('month', 'desc').execute();
+  const payments = await paymentsOf(ctx.db, rows.map((row) => row.id));
+  return rows.map((row) => invoiceSummary(row, payments));
 }
 
 export type FunderInvoicePayment = 'all' | 'paid' | 'unpaid';
@@ -223,15 +228,7 @@ export async function listInvoicesOfAllFunders(ctx: AppContext, options: { payme
   ]);
   const payments = await paymentsOf(ctx.db, rows.map((row) => row.id));
   return {
-    invoices: rows.map((row) => ({
-      id: row.id,
-      number: row.number,
-      month: row.month,
-      amountCents: row.amount_cents,
-      issuedOn: parisDay(row.created_at),
-      paid: payments.get(row.id) ?? null,
-      funder: { id: row.funder_id, name: row.funder_name },
-    })),
+    invoices: rows.map((row) => ({ ...invoiceSummary(row, payments), funder: { id: row.funder_id, name: row.funder_name } })),
     total: Number(count.n),
     unpaid: { invoices: Number(unpaid.n), amountCents: Number(unpaid.cents ?? 0) },
   };
