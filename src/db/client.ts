@@ -1,8 +1,10 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PREPARED } from './prepared.js';
 import type { DB } from './schema.js';
 import { PG_OID, identity, parseByteaHex, parseInt8 } from './type-parsers.js';
 
@@ -52,7 +54,7 @@ function openPostgres(url: string, poolSize = 10): Database {
   // An idle connection dropped by the server (restart, admin) must not crash the process: the
   // pool replaces it, and the next query reports the error if the server is really gone.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return {
     kind: 'postgres',
     db,
@@ -62,6 +64,36 @@ function openPostgres(url: string, poolSize = 10): Database {
     async close() {
       await db.destroy();
     },
+  };
+}
+
+/**
+ * The pool as Kysely sees it, where a statement marked PREPARED (a statement of fixed text run
+ * often: the counter's batches take their rows as arrays) is sent as a named prepared statement:
+ * PostgreSQL parses and analyses it once per connection instead of at every run. The name is the
+ * text's hash, so that a name always means the same text. PGlite ignores the mark (a comment).
+ */
+function preparingPool(pool: pg.Pool) {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) {
+      name = `pn_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      return Object.assign(Object.create(client) as pg.PoolClient, {
+        query: (first: unknown, values?: unknown[]) =>
+          typeof first === 'string' && first.startsWith(PREPARED) ? query({ name: nameOf(first), text: first, values }) : query(first, values),
+        release: (error?: Error | boolean) => client.release(error),
+      });
+    },
+    end: () => pool.end(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import { PREPARED } from '../../db/prepared.js';
 import type { DB, Journal } from '../../db/schema.js';
 import type { IsoDate } from '../../lib/paris-dates.js';
 import { accountId, accountKey, accountRow, type AccountRef } from './accounts.js';
@@ -176,7 +177,7 @@ export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry
   if (!options.accountsEnsured) {
     await trx.insertInto('ledger_accounts').values(parts.accounts).onConflict((oc) => oc.doNothing()).execute();
   }
-  const { rows } = await sql<{ i: number; seq: number; posted: number | string }>`
+  const { rows } = await sql<{ i: number; seq: number; posted: number | string }>`${sql.raw(PREPARED)}
     with ${sql.join(parts.ctes)}
     select n.i, n.seq, (select count(*) from posted) as posted from numbered n order by n.i`.execute(trx);
   if (rows.length !== entries.length || Number(rows[0]!.posted) !== parts.lineCount) throw new Error('journal entries not written whole');
@@ -192,37 +193,38 @@ export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry
 export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
   const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
   const accounts = [...new Map(prepared.flatMap((p) => entryAccountRows(p.lines, now).map((row) => [row.key, row] as const))).values()];
-  const entryRows = prepared.map(({ entry }, i) => {
-    const e = entryValues(entry, now);
-    return sql`(${i}::int, ${e.journal}::text, ${e.kind}::text, ${e.label}::text, ${e.booked_on}::date, ${e.piece_ref}::text, ${e.order_id}::uuid,
-                ${e.redemption_id}::uuid, ${e.corrects_seq}::bigint)`;
-  });
-  const postingRows = prepared.flatMap(({ lines }, i) =>
-    lines.map((line, index) => sql`(${i}::int, ${index + 1}::int, ${accountId(accountKey(line.account))}::uuid, ${line.amountCents}::bigint)`),
+  const rows = prepared.map(({ entry }) => entryValues(entry, now));
+  const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
+  const postings = prepared.flatMap(({ lines }, i) =>
+    lines.map((line, index) => ({ i, line: index + 1, accountId: accountId(accountKey(line.account)), amountCents: line.amountCents })),
   );
+  // Fixed text whatever the number of entries (their rows go as arrays), so that callers can prepare it.
   const ctes = [
     sql`numbered as (
-      select v.i, nextval('journal_entry_seq') as seq
-      from (values ${sql.join(entryRows.map((_, i) => sql`(${i}::int)`))}) as v (i)
-      order by v.i
+      select n.i, nextval('journal_entry_seq') as seq
+      from generate_series(0, ${rows.length}::int - 1) as n (i)
+      order by n.i
     )`,
     sql`entries as (
       insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
-      select n.seq, v.journal, v.kind, v.label, v.booked_on, v.piece_ref, v.order_id, v.redemption_id, v.corrects_seq, ${now}::timestamptz
+      select n.seq, e.journal, e.kind, e.label, e.booked_on::date, e.piece_ref, e.order_id::uuid, e.redemption_id::uuid, e.corrects_seq::bigint, ${now}::timestamptz
       from numbered n
-      join (values ${sql.join(entryRows)}) as v (i, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq) on v.i = n.i
+      join unnest(${column('journal')}::text[], ${column('kind')}::text[], ${column('label')}::text[], ${column('booked_on')}::text[], ${column('piece_ref')}::text[],
+        ${column('order_id')}::text[], ${column('redemption_id')}::text[], ${column('corrects_seq')}::text[])
+        with ordinality as e (journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, n) on e.n = n.i + 1
       order by n.seq
     )`,
     sql`posted as (
       insert into postings (entry_seq, line, account_id, amount_cents)
-      select n.seq, p.line, p.account_id, p.amount_cents
+      select n.seq, p.line, p.account_id::uuid, p.amount_cents
       from numbered n
-      join (values ${sql.join(postingRows)}) as p (i, line, account_id, amount_cents) on p.i = n.i
-      order by p.account_id, n.seq
+      join unnest(${postings.map((p) => p.i)}::int[], ${postings.map((p) => p.line)}::int[], ${postings.map((p) => p.accountId)}::text[],
+        ${postings.map((p) => p.amountCents)}::bigint[]) as p (i, line, account_id, amount_cents) on p.i = n.i
+      order by p.account_id::uuid, n.seq
       returning entry_seq
     )`,
   ];
-  return { ctes, accounts, lineCount: postingRows.length };
+  return { ctes, accounts, lineCount: postings.length };
 }
 
 const CHUNK = 1000;

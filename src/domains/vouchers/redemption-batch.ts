@@ -5,6 +5,7 @@ import type { AppContext } from '../../app-context.js';
 import type { DB } from '../../db/schema.js';
 import { entryAccountRows, entryStatementParts } from '../ledger/post-entry.js';
 import { redemptionEntry, type RedemptionMoney } from '../ledger/money-events.js';
+import { PREPARED } from '../../db/prepared.js';
 import { DomainError } from '../errors.js';
 import { loadBatchFacts, type IdempotencyClaim, type LoadedFacts, type LockedVoucher, type Recorder } from './redemption-facts.js';
 import type { RedemptionInput, RedemptionOutcome, RedemptionResult } from './redeem-vouchers.js';
@@ -294,69 +295,57 @@ async function writeOutcomes(
   now: Date,
   knownAccounts: ReadonlySet<string>,
 ): Promise<string[]> {
-  const ctes = [];
-  let ledger: ReturnType<typeof entryStatementParts> | undefined;
-  if (accepted.length > 0) {
-    ledger = entryStatementParts(accepted.map(({ money }) => redemptionEntry(money, now)), now);
-    await insertMissingAccounts(trx, ledger.accounts.filter((a) => !knownAccounts.has(a.id)));
-    ctes.push(sql`redemption as (
+  const ledger = entryStatementParts(accepted.map(({ money }) => redemptionEntry(money, now)), now);
+  await insertMissingAccounts(trx, ledger.accounts.filter((a) => !knownAccounts.has(a.id)));
+  const of = <T>(list: readonly T[]) => ({ column: <V>(pick: (item: T) => V) => list.map(pick) });
+  const a = of(accepted);
+  const r = of(refused);
+  const marks = accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => ({ voucherId: voucher.id, redemptionId: id })));
+  const answers = [...accepted, ...refused].flatMap(({ request, outcome }) => (request.claim ? [{ ...request.claim, outcome: JSON.stringify(outcome) }] : []));
+  // Fixed text whatever the batch holds (its rows go as arrays): prepared once per connection.
+  const { rows } = await sql<{ marked: number | string; posted: number | string }>`${sql.raw(PREPARED)}
+    with redemption as (
       insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
         delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
         recorded_by_user, recorded_by_token, created_at)
-      values ${sql.join(
-        accepted.map(({ id, request: { recorder, input }, facts, outcome }) => {
-          const r = outcome.redemption;
-          return sql`(${id}::uuid, ${recorder.providerId}::uuid, ${input.placeId}::uuid, ${facts.entryId}::uuid, ${facts.referentialVersion}::int,
-            ${input.serviceCode}::text, ${input.serviceDate}::date, ${input.deliveryMode}::text, ${r.priceCents}::int, ${r.vouchersCents}::int,
-            ${r.holderShareCents}::int, ${r.voucherCount}::int, ${input.mediatorId}::uuid, ${input.publicAge ?? null}::text, ${input.publicSituation ?? null}::text,
-            ${recorder.userId}::uuid, ${recorder.tokenId}::uuid, ${now}::timestamptz)`;
-        }),
-      )}
+      select x.id::uuid, x.provider_id::uuid, x.place_id::uuid, x.entry_id::uuid, x.referential_version, x.service_code, x.service_date::date,
+        x.delivery_mode, x.price_cents, x.vouchers_cents, x.holder_share_cents, x.voucher_count, x.mediator_id::uuid, x.public_age, x.public_situation,
+        x.user_id::uuid, x.token_id::uuid, ${now}::timestamptz
+      from unnest(${a.column((x) => x.id)}::text[], ${a.column((x) => x.request.recorder.providerId)}::text[], ${a.column((x) => x.request.input.placeId)}::text[],
+        ${a.column((x) => x.facts.entryId)}::text[], ${a.column((x) => x.facts.referentialVersion)}::int[], ${a.column((x) => x.request.input.serviceCode)}::text[],
+        ${a.column((x) => x.request.input.serviceDate)}::text[], ${a.column((x) => x.request.input.deliveryMode)}::text[], ${a.column((x) => x.outcome.redemption.priceCents)}::int[],
+        ${a.column((x) => x.outcome.redemption.vouchersCents)}::int[], ${a.column((x) => x.outcome.redemption.holderShareCents)}::int[],
+        ${a.column((x) => x.outcome.redemption.voucherCount)}::int[], ${a.column((x) => x.request.input.mediatorId)}::text[],
+        ${a.column((x) => x.request.input.publicAge ?? null)}::text[], ${a.column((x) => x.request.input.publicSituation ?? null)}::text[],
+        ${a.column((x) => x.request.recorder.userId)}::text[], ${a.column((x) => x.request.recorder.tokenId)}::text[])
+        as x (id, provider_id, place_id, entry_id, referential_version, service_code, service_date, delivery_mode, price_cents, vouchers_cents,
+          holder_share_cents, voucher_count, mediator_id, public_age, public_situation, user_id, token_id)
       returning id
-    )`);
-    ctes.push(sql`marked as (
-      update vouchers v set redemption_id = m.redemption_id, redeemed_at = ${now}::timestamptz
-      from (values ${sql.join(accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => sql`(${voucher.id}::uuid, ${id}::uuid)`)))}) as m (voucher_id, redemption_id)
-      where v.id = m.voucher_id and v.redemption_id is null
+    ), marked as (
+      update vouchers v set redemption_id = m.redemption_id::uuid, redeemed_at = ${now}::timestamptz
+      from unnest(${marks.map((m) => m.voucherId)}::text[], ${marks.map((m) => m.redemptionId)}::text[]) as m (voucher_id, redemption_id)
+      where v.id = m.voucher_id::uuid and v.redemption_id is null
       returning v.id
-    )`);
-    ctes.push(...ledger.ctes);
-  }
-  if (refused.length > 0) {
-    ctes.push(sql`refusal as (
+    ), ${sql.join(ledger.ctes)}, refusal as (
       insert into redemption_refusals (provider_id, place_id, voucher_id, reason, recorded_by_user, recorded_by_token, created_at)
-      values ${sql.join(
-        refused.map(
-          ({ request: { recorder, input }, outcome, voucherId }) =>
-            sql`(${recorder.providerId}::uuid, ${input.placeId}::uuid, ${voucherId}::uuid, ${outcome.reason}::text, ${recorder.userId}::uuid, ${recorder.tokenId}::uuid, ${now}::timestamptz)`,
-        ),
-      )}
-    )`);
-  }
-  const answers = [...accepted, ...refused].flatMap(({ request, outcome }) => (request.claim ? [sql`(${request.claim.tokenId}::uuid, ${request.claim.key}::text, ${JSON.stringify(outcome)}::jsonb)`] : []));
-  if (answers.length > 0) {
-    ctes.push(sql`answered as (
-      update idempotency_keys k set outcome = a.outcome
-      from (values ${sql.join(answers)}) as a (token_id, key, outcome)
-      where k.token_id = a.token_id and k.key = a.key
-    )`);
-  }
-  if (released.length > 0) {
-    ctes.push(sql`released as (
+      select x.provider_id::uuid, x.place_id::uuid, x.voucher_id::uuid, x.reason, x.user_id::uuid, x.token_id::uuid, ${now}::timestamptz
+      from unnest(${r.column((x) => x.request.recorder.providerId)}::text[], ${r.column((x) => x.request.input.placeId)}::text[], ${r.column((x) => x.voucherId)}::text[],
+        ${r.column((x) => x.outcome.reason)}::text[], ${r.column((x) => x.request.recorder.userId)}::text[], ${r.column((x) => x.request.recorder.tokenId)}::text[])
+        as x (provider_id, place_id, voucher_id, reason, user_id, token_id)
+    ), answered as (
+      update idempotency_keys k set outcome = x.outcome::jsonb
+      from unnest(${answers.map((x) => x.tokenId)}::text[], ${answers.map((x) => x.key)}::text[], ${answers.map((x) => x.outcome)}::text[]) as x (token_id, key, outcome)
+      where k.token_id = x.token_id::uuid and k.key = x.key
+    ), released as (
       delete from idempotency_keys k
-      using (values ${sql.join(released.map((c) => sql`(${c.tokenId}::uuid, ${c.key}::text)`))}) as r (token_id, key)
-      where k.token_id = r.token_id and k.key = r.key
-    )`);
-  }
-  if (ctes.length === 0) return [];
-  const { rows } = await sql<{ marked: number | string; posted: number | string }>`
-    with ${sql.join(ctes)}
-    select ${ledger ? sql`(select count(*) from marked)` : sql`0`} as marked, ${ledger ? sql`(select count(*) from posted)` : sql`0`} as posted`.execute(trx);
+      using unnest(${released.map((c) => c.tokenId)}::text[], ${released.map((c) => c.key)}::text[]) as x (token_id, key)
+      where k.token_id = x.token_id::uuid and k.key = x.key
+    )
+    select (select count(*) from marked) as marked, (select count(*) from posted) as posted`.execute(trx);
   // Cannot differ under the row locks taken before; if it ever did, nothing is written.
-  const expected = accepted.reduce((sum, a) => sum + a.vouchers.length, 0);
-  if (Number(rows[0]!.marked) !== expected) throw new Error('vouchers changed under their lock');
-  if (Number(rows[0]!.posted) !== (ledger?.lineCount ?? 0)) throw new Error('journal entries not written whole');
-  return ledger?.accounts.map((a) => a.id) ?? [];
+  if (Number(rows[0]!.marked) !== marks.length) throw new Error('vouchers changed under their lock');
+  if (Number(rows[0]!.posted) !== ledger.lineCount) throw new Error('journal entries not written whole');
+  return ledger.accounts.map((account) => account.id);
 }
 
 /**

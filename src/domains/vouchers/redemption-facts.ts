@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import { PREPARED } from '../../db/prepared.js';
 import type { DB, DeliveryMode, MediatorStatus, OrderStatus, ApplicationStatus as ProviderStatus, VoucherActivation } from '../../db/schema.js';
 import type { IsoDate } from '../../lib/paris-dates.js';
 import { DomainError } from '../errors.js';
@@ -95,36 +96,46 @@ export async function loadBatchFacts(
   now: Date,
 ): Promise<{ facts: RequestFacts[]; vouchers: FoundVouchers }> {
   const since = new Date(now.getTime() - REFUSAL_WINDOW_MS);
-  const values = requests.map(
-    ({ recorder, input, claim }, i) =>
-      sql`(${i}::int, ${input.placeId}::uuid, ${recorder.providerId}::uuid, ${input.serviceCode}::text, ${input.mediatorId}::uuid,
-           ${recorder.tokenId}::uuid, ${recorder.userId}::uuid, ${claim?.key ?? null}::text)`,
-  );
   const claims = requests
     .flatMap(({ claim }) => (claim ? [claim] : []))
     .sort((a, b) => (a.tokenId < b.tokenId ? -1 : a.tokenId > b.tokenId ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const claimCte =
-    claims.length > 0
-      ? sql`insert into idempotency_keys (token_id, key, request_hash, outcome, created_at)
-            values ${sql.join(claims.map((c) => sql`(${c.tokenId}::uuid, ${c.key}::text, ${c.requestHash}::bytea, 'null'::jsonb, ${now}::timestamptz)`))}
-            on conflict (token_id, key) do nothing
-            returning token_id, key`
-      : sql`select null::uuid as token_id, null::text as key where false`;
-  // The vouchers, locked in the same round trip, come back as JSON on the first row.
-  const locked = hashes.length > 0 ? voucherFactsQuery(trx, hashes, true) : sql`select null where false`;
-  const { rows } = await sql<FactsRow & { vouchers: (Omit<VoucherFactsRow, 'code_hash'> & { code_hash: string })[] | null }>`
-    with req (i, place_id, provider_id, service_code, mediator_id, token_id, user_id, key) as (values ${sql.join(values)}),
-    claim as (${claimCte}),
-    locked as (${locked})
+  // Fixed text, the rows as arrays: prepared once per connection (db/client.ts). The vouchers,
+  // locked in the same round trip, come back as JSON on the first row.
+  const { rows } = await sql<FactsRow & { vouchers: (Omit<VoucherFactsRow, 'code_hash'> & { code_hash: string })[] | null }>`${sql.raw(PREPARED)}
+    with req as (
+      select r.i, r.place_id::uuid, r.provider_id::uuid, r.service_code, r.mediator_id::uuid, r.token_id::uuid, r.user_id::uuid, r.key
+      from unnest(${requests.map((_, i) => i)}::int[], ${requests.map((r) => r.input.placeId)}::text[], ${requests.map((r) => r.recorder.providerId)}::text[],
+        ${requests.map((r) => r.input.serviceCode)}::text[], ${requests.map((r) => r.input.mediatorId)}::text[], ${requests.map((r) => r.recorder.tokenId)}::text[],
+        ${requests.map((r) => r.recorder.userId)}::text[], ${requests.map((r) => r.claim?.key ?? null)}::text[])
+        as r (i, place_id, provider_id, service_code, mediator_id, token_id, user_id, key)
+    ), claim as (
+      insert into idempotency_keys (token_id, key, request_hash, outcome, created_at)
+      select c.token_id::uuid, c.key, decode(c.request_hash, 'hex'), 'null'::jsonb, ${now}::timestamptz
+      from unnest(${claims.map((c) => c.tokenId)}::text[], ${claims.map((c) => c.key)}::text[], ${claims.map((c) => c.requestHash.toString('hex'))}::text[])
+        with ordinality as c (token_id, key, request_hash, n)
+      order by c.n
+      on conflict (token_id, key) do nothing
+      returning token_id, key
+    ), locked as (
+      select v.id, v.code_hash, v.face_value_cents, v.redemption_id, v.order_id, o.funder_id, b.handed_out_at, b.cancelled_at, o.status,
+             o.territory, o.service_levels, o.service_codes, o.place_types, o.valid_from, o.valid_until, o.holder_share_allowed,
+             o.delivery_modes, o.activation
+      from vouchers v
+      join booklets b on b.id = v.booklet_id
+      join orders o on o.id = v.order_id
+      where v.code_hash in (select decode(h, 'hex') from unnest(${hashes.map((h) => h.toString('hex'))}::text[]) as h)
+      order by v.id
+      for update of v
+    )
     select case when r.i = 0 then (select json_agg(l) from locked l) end as vouchers, r.i, p.id is not null as place_found, p.insee_code, p.typologies, p.status as place_status,
            pr.status as provider_status, pr.suspended_at,
            e.id as entry_id, e.active, e.price_cents, e.delivery_modes, e.referential_version,
            s.level, s.doing_for_person,
            (select m.status from mediators m where m.id = r.mediator_id and m.provider_id = r.provider_id and m.active) as mediator_status,
-           (select count(*) from redemption_refusals where place_id = r.place_id and created_at > ${since}) as by_place,
+           (select count(*) from redemption_refusals where place_id = r.place_id and created_at > ${since}::timestamptz) as by_place,
            case when r.token_id is not null
-             then (select count(*) from redemption_refusals where recorded_by_token = r.token_id and created_at > ${since})
-             else (select count(*) from redemption_refusals where recorded_by_user = r.user_id and created_at > ${since})
+             then (select count(*) from redemption_refusals where recorded_by_token = r.token_id and created_at > ${since}::timestamptz)
+             else (select count(*) from redemption_refusals where recorded_by_user = r.user_id and created_at > ${since}::timestamptz)
            end as by_recorder,
            r.key is null or exists (select 1 from claim c where c.token_id = r.token_id and c.key = r.key) as claimed
     from req r
