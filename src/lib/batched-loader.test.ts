@@ -53,4 +53,17 @@ describe('batchedLoader', () => {
     calls[1]!.finish();
     expect(await waiting).toBe(1);
   });
+
+  it('runs up to `concurrency` loads at once, the keys asked meanwhile together in the next', async () => {
+    const { calls, load } = deferredLoads();
+    const get = batchedLoader(load, 2);
+    const answers = [get('a'), get('bb'), get('ccc'), get('dddd')];
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['bb']]);
+    calls[1]!.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.map((c) => c.keys)).toEqual([['a'], ['bb'], ['ccc', 'dddd']]);
+    calls[0]!.finish();
+    calls[2]!.finish();
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4]);
+  });
 });

@@ -1,18 +1,18 @@
 /**
- * Loads values by key for concurrent callers, one query for many: a key asked while no load runs
- * is loaded at once; the keys asked while a load runs wait for it to end, then are loaded together
- * by the next one. Nothing is cached, and no caller joins a load that started before it asked: each
+ * Loads values by key for concurrent callers, one query for many: a key asked while fewer than
+ * `concurrency` loads run is loaded at once; the keys asked while they all run wait for one to
+ * end, then are loaded together by the next one. Nothing is cached, and no caller joins a load that started before it asked: each
  * answer is read after its question (a token revoked just before a request is seen as revoked).
  */
-export function batchedLoader<K, V>(load: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>): (key: K) => Promise<V | undefined> {
+export function batchedLoader<K, V>(load: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>, concurrency = 1): (key: K) => Promise<V | undefined> {
   let queued = new Map<K, { resolve(value: V | undefined): void; reject(error: unknown): void }[]>();
-  let running = false;
+  let running = 0;
 
   const next = (): void => {
-    if (running || queued.size === 0) return;
+    if (running >= concurrency || queued.size === 0) return;
     const batch = queued;
     queued = new Map();
-    running = true;
+    running++;
     load([...batch.keys()])
       .then(
         (values) => {
@@ -23,7 +23,7 @@ export function batchedLoader<K, V>(load: (keys: readonly K[]) => Promise<Readon
         },
       )
       .finally(() => {
-        running = false;
+        running--;
         next();
       });
   };
