@@ -7,14 +7,13 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmExpiry, EXPIRY_CONFIRMED_ACTION } from '../../src/domains/expiry/confirm-expiry.js';
 import { runExpiry } from '../../src/domains/expiry/expire-orders.js';
-import { allocateBooklets, handOutBooklet } from '../../src/domains/vouchers/distribution.js';
 import { formatOrderNumber } from '../../src/domains/vouchers/order-model.js';
 import type { OrderRow } from '../../src/domains/vouchers/orders.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { redeemEach } from '../support/export-fixtures.js';
+import { expiringOrder } from '../support/expiry-fixtures.js';
 import { createPublicPlace } from '../support/places-fixtures.js';
-import { bookletsOf, createFunder, createOperator, issueTestOrder, setClock, type TestFunder } from '../support/voucher-fixtures.js';
+import { createFunder, createOperator, setClock, type TestFunder } from '../support/voucher-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
 
 /**
@@ -35,28 +34,15 @@ let place: Awaited<ReturnType<typeof createPublicPlace>>;
 let operator: Awaited<ReturnType<typeof createOperator>>;
 let dir: string;
 
-/**
- * Each funder: 3 booklets of 5 vouchers of 10 €, valid until 30 June 2026, one entrusted and
- * handed out, two of its vouchers used (funder A) or one (funder B).
- */
-async function expiringOrder(funder: TestFunder, used: number): Promise<OrderRow> {
-  const order = await issueTestOrder(t.ctx, funder, { bookletCount: '3', validFrom: '2026-03-02', validUntil: '2026-06-30', label: 'Été numérique' });
-  await allocateBooklets(t.ctx, funder.funderActor, { funderId: funder.funder.id, orderId: order.id, distributorId: funder.distributor.id, count: 1 });
-  const booklets = await bookletsOf(t.ctx, order.id);
-  await handOutBooklet(t.ctx, funder.distributorActor, { distributorId: funder.distributor.id, number: booklets[0]!.number });
-  await redeemEach(t.ctx, place, booklets[0]!.codes.slice(0, used));
-  return order;
-}
-
 beforeAll(async () => {
   t = await createTestApp({ rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 50, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } } });
   place = await createPublicPlace(t.ctx);
   funderA = await createFunder(t.ctx);
   funderB = await createFunder(t.ctx);
   operator = await createOperator(t.ctx);
-  orderA = await expiringOrder(funderA, 2);
-  orderB = await expiringOrder(funderB, 1);
-  orderC = await expiringOrder(funderB, 0);
+  orderA = await expiringOrder(t.ctx, funderA, place, 2);
+  orderB = await expiringOrder(t.ctx, funderB, place, 1);
+  orderC = await expiringOrder(t.ctx, funderB, place, 0);
   dir = await mkdtemp(path.join(os.tmpdir(), 'passnum-expiry-pages-'));
 });
 afterAll(async () => {

@@ -2,13 +2,12 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmExpiry, EXPIRY_CONFIRMED_ACTION } from '../../src/domains/expiry/confirm-expiry.js';
 import { runExpiry } from '../../src/domains/expiry/expire-orders.js';
-import { allocateBooklets, handOutBooklet } from '../../src/domains/vouchers/distribution.js';
 import { confirmOrder, saveDraftOrder, type OrderRow } from '../../src/domains/vouchers/orders.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { redeemEach } from '../support/export-fixtures.js';
+import { expiringOrder } from '../support/expiry-fixtures.js';
 import { createPerson } from '../support/fixtures.js';
 import { createPublicPlace } from '../support/places-fixtures.js';
-import { bookletsOf, createFunder, createOperator, issueTestOrder, orderInput, setClock, type TestFunder } from '../support/voucher-fixtures.js';
+import { createFunder, createOperator, orderInput, setClock, type TestFunder } from '../support/voucher-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
 
 /**
@@ -30,16 +29,6 @@ let place: Awaited<ReturnType<typeof createPublicPlace>>;
 let operator: Awaited<ReturnType<typeof createOperator>>;
 let operatorMember: Awaited<ReturnType<typeof createPerson>>;
 
-/** 3 booklets of 5 vouchers of 10 €, valid until 30 June 2026, one entrusted and handed out, `used` vouchers used. */
-async function expiringOrder(funder: TestFunder, used: number): Promise<OrderRow> {
-  const order = await issueTestOrder(t.ctx, funder, { bookletCount: '3', validFrom: '2026-03-02', validUntil: '2026-06-30', label: 'Été numérique' });
-  await allocateBooklets(t.ctx, funder.funderActor, { funderId: funder.funder.id, orderId: order.id, distributorId: funder.distributor.id, count: 1 });
-  const booklets = await bookletsOf(t.ctx, order.id);
-  await handOutBooklet(t.ctx, funder.distributorActor, { distributorId: funder.distributor.id, number: booklets[0]!.number });
-  await redeemEach(t.ctx, place, booklets[0]!.codes.slice(0, used));
-  return order;
-}
-
 beforeAll(async () => {
   t = await createTestApp({ rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 50, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } } });
   place = await createPublicPlace(t.ctx);
@@ -47,8 +36,8 @@ beforeAll(async () => {
   funderB = await createFunder(t.ctx);
   operator = await createOperator(t.ctx);
   operatorMember = await createPerson(t.ctx, `agent-${operator.operator.id.slice(0, 6)}@passnum.fr`, [[operator.operator.id, 'member']]);
-  orderA = await expiringOrder(funderA, 2);
-  orderB = await expiringOrder(funderB, 1);
+  orderA = await expiringOrder(t.ctx, funderA, place, 2);
+  orderB = await expiringOrder(t.ctx, funderB, place, 1);
   const draft = await saveDraftOrder(t.ctx, funderA.funderActor, funderA.funder.id, orderInput({ fundingMode: 'prepaid', label: 'En attente du virement' }));
   pending = await confirmOrder(t.ctx, funderA.funderActor, funderA.funder.id, draft.id);
 });

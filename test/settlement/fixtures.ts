@@ -108,3 +108,14 @@ export async function moneyRows(ctx: AppContext) {
 export function xmlTag(xml: string, tag: string): string | undefined {
   return new RegExp(`<${tag}>([^<]*)</${tag}>`, 'u').exec(xml)?.[1];
 }
+
+/** The payout of a provider for a month ('YYYY-MM'), if the month was settled with one. */
+export async function payoutOf(ctx: AppContext, provider: PaidProvider, month: string) {
+  return ctx.db
+    .selectFrom('payouts')
+    .innerJoin('settlements', 'settlements.id', 'payouts.settlement_id')
+    .selectAll('payouts')
+    .where('payouts.provider_id', '=', provider.provider.organisation.id)
+    .where('settlements.month', '=', `${month}-01`)
+    .executeTakeFirst();
+}

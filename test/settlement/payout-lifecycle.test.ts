@@ -5,7 +5,7 @@ import { markBatchSent, markPayoutRejected, markPayoutSettled } from '../../src/
 import { settleMonth } from '../../src/domains/settlement/settle-month.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { createOperator } from '../support/voucher-fixtures.js';
-import { IBANS, at, createPaidProvider, createPurse, scan, type PaidProvider } from './fixtures.js';
+import { IBANS, at, createPaidProvider, createPurse, scan, type PaidProvider, payoutOf } from './fixtures.js';
 
 let t: TestContext;
 beforeEach(async () => {
@@ -14,16 +14,6 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
-
-async function payoutOf(provider: PaidProvider, month: string) {
-  return t.ctx.db
-    .selectFrom('payouts')
-    .innerJoin('settlements', 'settlements.id', 'payouts.settlement_id')
-    .selectAll('payouts')
-    .where('payouts.provider_id', '=', provider.provider.organisation.id)
-    .where('settlements.month', '=', `${month}-01`)
-    .executeTakeFirst();
-}
 
 async function balance(kind: string) {
   const row = await t.ctx.db.selectFrom('ledger_accounts').select('balance_cents').where('kind', '=', kind).executeTakeFirst();
@@ -51,9 +41,9 @@ describe('a payout after its file', () => {
   it('goes sent, then settled or rejected, each step once, with its entry and its audit event', async () => {
     const { actor, atelier, brioche, cyber, settlement } = await settledMarch();
     const batchId = settlement.batches[0]!.id;
-    const a = (await payoutOf(atelier, '2026-03'))!;
-    const b = (await payoutOf(brioche, '2026-03'))!;
-    const c = (await payoutOf(cyber, '2026-03'))!;
+    const a = (await payoutOf(t.ctx, atelier, '2026-03'))!;
+    const b = (await payoutOf(t.ctx, brioche, '2026-03'))!;
+    const c = (await payoutOf(t.ctx, cyber, '2026-03'))!;
     expect(await balance('payouts_in_transit')).toBe(-(a.net_cents + b.net_cents + c.net_cents));
 
     // Not sent yet: the bank cannot have answered.
@@ -64,7 +54,7 @@ describe('a payout after its file', () => {
     at(t.clock, '2026-04-08T08:00:00Z');
     expect(await markBatchSent(t.ctx, actor, { batchId })).toEqual({ payouts: 2 });
     await expect(markBatchSent(t.ctx, actor, { batchId })).rejects.toMatchObject({ code: 'payout_status_conflict' });
-    expect((await payoutOf(cyber, '2026-03'))!.status).toBe('pending');
+    expect((await payoutOf(t.ctx, cyber, '2026-03'))!.status).toBe('pending');
 
     at(t.clock, '2026-04-10T15:00:00Z');
     await markPayoutSettled(t.ctx, actor, { payoutId: a.id });
@@ -74,8 +64,8 @@ describe('a payout after its file', () => {
     await markPayoutRejected(t.ctx, actor, { payoutId: b.id, reason: ' Compte clos (AC04) ' });
     await expect(markPayoutSettled(t.ctx, actor, { payoutId: b.id })).rejects.toMatchObject({ code: 'payout_status_conflict' });
 
-    expect(await payoutOf(atelier, '2026-03')).toMatchObject({ status: 'settled' });
-    expect(await payoutOf(brioche, '2026-03')).toMatchObject({ status: 'rejected', rejected_reason: 'Compte clos (AC04)' });
+    expect(await payoutOf(t.ctx, atelier, '2026-03')).toMatchObject({ status: 'settled' });
+    expect(await payoutOf(t.ctx, brioche, '2026-03')).toMatchObject({ status: 'rejected', rejected_reason: 'Compte clos (AC04)' });
     // The bank paid Atelier; Brioche's money is owed again; Cyber's waits for its IBAN.
     expect(await balance('bank')).toBe(-a.net_cents);
     expect(await balance('payouts_in_transit')).toBe(-c.net_cents);
@@ -92,7 +82,7 @@ describe('a payout after its file', () => {
     const { actor, atelier, brioche, cyber, settlement, purse } = await settledMarch();
     const codes = await purse.take(1);
     await markBatchSent(t.ctx, actor, { batchId: settlement.batches[0]!.id });
-    const b = (await payoutOf(brioche, '2026-03'))!;
+    const b = (await payoutOf(t.ctx, brioche, '2026-03'))!;
     await markPayoutRejected(t.ctx, actor, { payoutId: b.id, reason: 'IBAN inconnu' });
     // Brioche gives a new IBAN; Cyber gives one at last.
     await t.ctx.db.updateTable('providers').set({ iban: IBANS[2], bic: 'COBADEFFXXX' }).where('organisation_id', '=', brioche.provider.organisation.id).execute();
@@ -103,16 +93,16 @@ describe('a payout after its file', () => {
     at(t.clock, '2026-05-06T08:00:00Z');
     const april = await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-04' });
     // Brioche scanned nothing in April: its payout is the rejected one, less April's subscription.
-    const again = (await payoutOf(brioche, '2026-04'))!;
+    const again = (await payoutOf(t.ctx, brioche, '2026-04'))!;
     expect(again).toMatchObject({ gross_cents: 0, platform_fee_cents: 0, carried_in_cents: b.net_cents, subscription_cents: 840, net_cents: b.net_cents - 840, retries_payout_id: b.id, iban: IBANS[2] });
     expect(again.net_cents + again.platform_fee_cents + again.fund_fee_cents + again.subscription_cents).toBe(again.gross_cents + again.carried_in_cents);
     expect(april.settlement.carriedInCents).toBe(b.net_cents);
     // Cyber's March payout, pending for want of an IBAN, joins April's file with the new payouts.
-    const cyberMarch = (await payoutOf(cyber, '2026-03'))!;
+    const cyberMarch = (await payoutOf(t.ctx, cyber, '2026-03'))!;
     expect(cyberMarch).toMatchObject({ status: 'file_generated', iban: IBANS[0], batch_id: april.settlement.batches[0]!.id });
     expect(april.settlement.batches[0]!.transactions).toBe(3);
     const batch = await t.ctx.db.selectFrom('payout_batches').select(['xml', 'control_sum_cents']).where('id', '=', april.settlement.batches[0]!.id).executeTakeFirstOrThrow();
-    const atelierApril = (await payoutOf(atelier, '2026-04'))!;
+    const atelierApril = (await payoutOf(t.ctx, atelier, '2026-04'))!;
     expect(batch.control_sum_cents).toBe(again.net_cents + cyberMarch.net_cents + atelierApril.net_cents);
     expect(batch.xml).toContain(cyberMarch.end_to_end_id);
 
@@ -121,7 +111,7 @@ describe('a payout after its file', () => {
     await markPayoutRejected(t.ctx, actor, { payoutId: again.id, reason: 'Compte clos' });
     at(t.clock, '2026-06-06T08:00:00Z');
     await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-05' });
-    const may = (await payoutOf(brioche, '2026-05'))!;
+    const may = (await payoutOf(t.ctx, brioche, '2026-05'))!;
     expect(may).toMatchObject({ carried_in_cents: again.net_cents, retries_payout_id: again.id });
     at(t.clock, '2026-07-06T08:00:00Z');
     await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-06' });

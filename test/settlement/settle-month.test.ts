@@ -6,7 +6,7 @@ import { redemptionFees } from '../../src/domains/settlement/fees.js';
 import { settleMonth } from '../../src/domains/settlement/settle-month.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { createOperator } from '../support/voucher-fixtures.js';
-import { IBANS, addPlace, at, createPaidProvider, createPurse, moneyRows, scan, xmlTag, type PaidProvider, type VoucherPurse } from './fixtures.js';
+import { IBANS, addPlace, at, createPaidProvider, createPurse, moneyRows, scan, xmlTag, type PaidProvider, type VoucherPurse, payoutOf } from './fixtures.js';
 
 let t: TestContext;
 beforeEach(async () => {
@@ -46,16 +46,6 @@ async function march() {
   return { operator, tens, odd, atelier, brioche, cyber };
 }
 
-async function payoutOf(provider: PaidProvider, month: string) {
-  return t.ctx.db
-    .selectFrom('payouts')
-    .innerJoin('settlements', 'settlements.id', 'payouts.settlement_id')
-    .selectAll('payouts')
-    .where('payouts.provider_id', '=', provider.provider.organisation.id)
-    .where('settlements.month', '=', `${month}-01`)
-    .executeTakeFirst();
-}
-
 async function linesOf(payoutId: string) {
   return t.ctx.db.selectFrom('payout_lines').selectAll().where('payout_id', '=', payoutId).execute();
 }
@@ -90,7 +80,7 @@ describe('settling a month', () => {
     expect(steps).toEqual(['collect', 'integrity', 'subscriptions', 'payouts', 'ledger', 'bank_file', 'done']);
 
     // Atelier: 10 + 20 + 12,50 + 10 (late scan of March 31st within the grace days).
-    const a = (await payoutOf(atelier, '2026-03'))!;
+    const a = (await payoutOf(t.ctx, atelier, '2026-03'))!;
     const feesOf = (cents: number) => redemptionFees(cents, RATES);
     expect(feesOf(1250)).toEqual({ totalFeeCents: 50, platformFeeCents: 37, fundFeeCents: 13 });
     expect(a).toMatchObject({
@@ -107,9 +97,9 @@ describe('settling a month', () => {
     });
     // Brioche: 10 in Paris, 30 in Ajaccio; the scan of April 2nd and the one of March 30th recorded
     // on April 6th (after the grace day) wait for April.
-    const b = (await payoutOf(brioche, '2026-03'))!;
+    const b = (await payoutOf(t.ctx, brioche, '2026-03'))!;
     expect(b).toMatchObject({ gross_cents: 4000, platform_fee_cents: 120, fund_fee_cents: 40, net_cents: 3840, status: 'file_generated' });
-    const c = (await payoutOf(cyber, '2026-03'))!;
+    const c = (await payoutOf(t.ctx, cyber, '2026-03'))!;
     expect(c).toMatchObject({ gross_cents: 1000, net_cents: 960, iban: null, status: 'pending', batch_id: null });
 
     // Statements numbered without gaps in the order of the providers' names; references ≤ 35 characters.
@@ -210,7 +200,7 @@ describe('settling a month', () => {
     at(t.clock, '2026-05-06T08:00:00Z');
     const april = await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-04' });
     // Brioche: the scan of April 2nd, and the March 30th service scanned too late for March.
-    const b = (await payoutOf(brioche, '2026-04'))!;
+    const b = (await payoutOf(t.ctx, brioche, '2026-04'))!;
     expect(b).toMatchObject({ gross_cents: 2000, platform_fee_cents: 60, fund_fee_cents: 20 });
     const lines = await t.ctx.db
       .selectFrom('payout_lines')
@@ -221,7 +211,7 @@ describe('settling a month', () => {
       .execute();
     expect(lines.map((l) => l.service_date)).toEqual(['2026-03-30', '2026-04-02']);
     // Cyber had no scan in April: no payout.
-    expect(await payoutOf(cyber, '2026-04')).toBeUndefined();
+    expect(await payoutOf(t.ctx, cyber, '2026-04')).toBeUndefined();
     expect(april.settlement.redemptions).toBe(2);
     const { rows } = await sql<{ redemptions: number; paid: number; distinct_paid: number }>`
       select (select count(*) from redemptions)::int8 as redemptions, (select count(*) from payout_lines)::int8 as paid,
@@ -264,11 +254,11 @@ describe('settling a month', () => {
     }
     expect(invoices.map((i) => i.number)).toEqual(['A-2026-000001', 'A-2026-000002', 'A-2026-000003']);
     // Atelier: 10 € − 40 c of fees covers 8,40 €: deducted.
-    const a = (await payoutOf(atelier, '2026-04'))!;
+    const a = (await payoutOf(t.ctx, atelier, '2026-04'))!;
     expect(a).toMatchObject({ gross_cents: 1000, subscription_cents: 840, net_cents: 1000 - 40 - 840 });
     expect(invoices.find((i) => i.provider_id === atelier.provider.organisation.id)!.paid_by_payout_id).toBe(a.id);
     // Cyber: 5 € − 20 c does not cover it: carried over.
-    const c = (await payoutOf(cyber, '2026-04'))!;
+    const c = (await payoutOf(t.ctx, cyber, '2026-04'))!;
     expect(c).toMatchObject({ gross_cents: 500, subscription_cents: 0, net_cents: 480 });
     expect(invoices.find((i) => i.provider_id === cyber.provider.organisation.id)!.paid_by_payout_id).toBeNull();
 
@@ -277,7 +267,7 @@ describe('settling a month', () => {
     await scan(t.ctx, cyber, 'reunion', await tens.take(3));
     at(t.clock, '2026-06-06T08:00:00Z');
     await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-05' });
-    const may = (await payoutOf(cyber, '2026-05'))!;
+    const may = (await payoutOf(t.ctx, cyber, '2026-05'))!;
     expect(may).toMatchObject({ gross_cents: 3000, subscription_cents: 1680, net_cents: 3000 - 120 - 1680 });
     const cyberInvoices = await t.ctx.db.selectFrom('subscription_invoices').select(['period_start', 'paid_by_payout_id']).where('provider_id', '=', cyber.provider.organisation.id).orderBy('period_start').execute();
     expect(cyberInvoices).toEqual([
@@ -326,7 +316,7 @@ describe('settling a month', () => {
     const { atelier } = await march();
     at(t.clock, '2026-04-07T08:00:00Z');
     await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-03' });
-    const a = (await payoutOf(atelier, '2026-03'))!;
+    const a = (await payoutOf(t.ctx, atelier, '2026-03'))!;
     const before = await moneyRows(t.ctx);
     await sql`alter table payout_lines disable trigger payout_lines_append_only`.execute(t.ctx.db);
     await sql`update payout_lines set gross_cents = gross_cents + 1 where redemption_id = (select redemption_id from payout_lines where payout_id = ${a.id} limit 1)`.execute(t.ctx.db);
