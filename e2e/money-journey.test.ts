@@ -8,11 +8,15 @@ import { formatEuros } from '../src/domains/places/catalogue.js';
 import { listSettlements } from '../src/domains/settlement/settlement-views.js';
 import { funderMonthlyStatement, listProviderPayouts, nextTransfer, PAYOUT_STATUS_LABELS, type PayoutSummary } from '../src/domains/settlement/statements.js';
 import { FEC_COLUMNS } from '../src/domains/exports/fec.js';
-import { formatLongDate, formatMonth, ofMonth } from '../src/lib/paris-dates.js';
+import { runExpiry } from '../src/domains/expiry/expire-orders.js';
+import { issueOrder } from '../src/domains/vouchers/issue-vouchers.js';
+import { orderForm } from '../src/domains/vouchers/order-model.js';
+import { commitOrder, confirmOrder, saveDraftOrder } from '../src/domains/vouchers/orders.js';
+import { addDays, formatLongDate, formatMonth, ofMonth, parisDay } from '../src/lib/paris-dates.js';
 import { formatCents } from '../src/print/pdf-kit.js';
 import { MODES, closeContexts, heading, launchBrowser, mainText, newPage, pathOf } from './support/browser.js';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, startDemoServer } from './support/demo.js';
-import { follow, squash } from './support/forms.js';
+import { follow, send, squash, visit } from './support/forms.js';
 import { PAIN_001_XSD, downloadFrom, validateXml } from './support/money.js';
 import { pdfPages } from './support/pdf.js';
 import type { RunningServer } from './support/server.js';
@@ -24,8 +28,9 @@ import { navigate, signIn } from './support/vouchers.js';
  * downloads the statement of its last payout; the operator downloads the month's SEPA file
  * (pain.001.001.09, valid against the ISO 20022 schema), sees the month before paid, and downloads
  * the FEC of the year; the
- * funder downloads a monthly statement. Every page on the way is checked with axe-core. Nothing
- * is changed: both modes see the same world.
+ * funder downloads a monthly statement and confirms the J-15 notice of an order ending in 14 days
+ * (made for each mode, the day's expiry run done); the operator lists the funders' invoices. Every
+ * page on the way is checked with axe-core. The demo world's months are not changed: both modes see them.
  */
 
 let browser: Browser;
@@ -196,5 +201,36 @@ describe.each(MODES)('$name', (mode) => {
     expect(text).toContain('Relevé mensuel d’utilisation');
     expect(text).toContain(expected.funder.name);
     expect(text).toContain(squash(formatCents(expected.totals.amountCents)));
+  });
+
+  test('le financeur confirme l’échéance d’une commande à J-15, sur la page de la commande', async () => {
+    // An order of the demo funder ending in 14 days, then the day's expiry run (the worker's job).
+    const actor = { userId: null, organisationId: funderId, apiTokenId: null };
+    const today = parisDay(new Date());
+    const form = orderForm.parse({ bookletCount: '1', vouchersPerBooklet: '5', fundingMode: 'billed_on_use', label: `Fin proche (${mode.name})`, validFrom: today, validUntil: addDays(today, 14) });
+    const draft = await saveDraftOrder(server.ctx, actor, funderId, form);
+    await confirmOrder(server.ctx, actor, funderId, draft.id);
+    await commitOrder(server.ctx, actor, { orderId: draft.id, reference: 'EJ-2026-15', by: { kind: 'funder', funderId } });
+    await issueOrder(server.ctx, actor, { orderId: draft.id, funderId });
+    await runExpiry(server.ctx, new Date());
+
+    const page = await open();
+    await signIn(page, server.baseUrl, DEMO_ACCOUNTS.funder, DEMO_PASSWORD);
+    await visit(page, `${server.baseUrl}/financeur/commandes/${draft.id}`);
+    expect(squash(await mainText(page))).toContain('Échéance à confirmer');
+    await send(page, 'Je confirme avoir pris connaissance de l’échéance');
+    const text = squash(await mainText(page));
+    expect(text).toContain('échéance confirmée le');
+    expect(text).not.toContain('Je confirme avoir pris connaissance');
+  });
+
+  test('l’opérateur voit les factures des financeurs, réglées ou non', async () => {
+    const page = await open();
+    await signIn(page, server.baseUrl, DEMO_ACCOUNTS.operator, DEMO_PASSWORD);
+    await navigate(page, 'Comptabilité');
+    await visit(page, `${server.baseUrl}/operateur/comptabilite/factures`);
+    const text = squash(await mainText(page));
+    expect(text).toContain('Réglée le');
+    expect(text).toContain('À régler');
   });
 });
