@@ -193,10 +193,17 @@ describe('the FEC', () => {
         select 1000 + g, 'BQ', 'funder_payment', 'Virement ' || g, case when g % 2 = 0 then date '2027-02-01' else date '2027-01-20' end,
                'V-' || g, now()
         from generate_series(1, 2100) as g`.execute(trx);
+      // Each posting with its account's balance after it and its rank, as post-entry.ts writes them.
       await sql`
-        insert into postings (entry_seq, line, account_id, amount_cents)
-        select 1000 + g, l, case when l = 1 then ${bank}::uuid else ${funder}::uuid end, case when l = 1 then 100 + g else -(100 + g) end
-        from generate_series(1, 2100) as g, generate_series(1, 2) as l`.execute(trx);
+        insert into postings (entry_seq, line, account_id, amount_cents, balance_after_cents, account_line)
+        select t.seq, t.line, a.id, t.amount, a.balance_cents + sum(t.amount) over w, a.postings_count + row_number() over w
+        from (
+          select 1000 + g as seq, l as line, case when l = 1 then ${bank}::uuid else ${funder}::uuid end as account_id,
+                 case when l = 1 then 100 + g else -(100 + g) end as amount
+          from generate_series(1, 2100) as g, generate_series(1, 2) as l
+        ) t
+        join ledger_accounts a on a.id = t.account_id
+        window w as (partition by a.id order by t.seq rows unbounded preceding)`.execute(trx);
     });
     const out = sink();
     const summary = await exportFec(t.ctx.db, { year: 2027, siret: t.ctx.config.platform.siret }, out.stream);

@@ -70,9 +70,48 @@ describe('the ledger', () => {
     await expect(
       t.ctx.db.transaction().execute(async (trx) => {
         const { rows } = await sql<{ seq: number }>`insert into journal_entries (journal, kind, label, booked_on, piece_ref, created_at) values ('OD', 'x', 'x', '2026-11-02', 'x', now()) returning seq`.execute(trx);
-        await trx.insertInto('postings').values({ entry_seq: rows[0]!.seq, line: 1, account_id: account.id, amount_cents: 5 }).execute();
+        await sql`insert into postings (entry_seq, line, account_id, amount_cents, balance_after_cents, account_line)
+          select ${rows[0]!.seq}, 1, id, 5, balance_cents + 5, postings_count + 1 from ledger_accounts where id = ${account.id} for update`.execute(trx);
       }),
     ).rejects.toThrow(/unbalanced/);
+    await expectSoundLedger(t.ctx);
+  });
+
+  it('refuses postings whose balance or rank does not follow from their account, or whose account or entry does not exist', async () => {
+    const funder = await createOrganisation(t.ctx, 'funder');
+    await post(payment(funder.id, 1000));
+    const bank = await t.ctx.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'bank').executeTakeFirstOrThrow();
+    const funderAccount = await t.ctx.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'funder_balance').executeTakeFirstOrThrow();
+    // A balanced entry written by hand, with each posting's balance after and rank given (or not) by the test.
+    const attempt = (lines: { account: string; amount: number; balanceAfter: number; rank: number }[], entrySeq?: number) =>
+      t.ctx.db.transaction().execute(async (trx) => {
+        const seq =
+          entrySeq ??
+          (await sql<{ seq: number }>`insert into journal_entries (journal, kind, label, booked_on, piece_ref, created_at) values ('OD', 'x', 'x', '2026-11-02', 'x', now()) returning seq`.execute(trx))
+            .rows[0]!.seq;
+        for (const [i, line] of lines.entries()) {
+          await trx
+            .insertInto('postings')
+            .values({ entry_seq: seq, line: i + 1, account_id: line.account, amount_cents: line.amount, balance_after_cents: line.balanceAfter, account_line: line.rank })
+            .execute();
+        }
+      });
+    // Right: bank 1000 → 1200 (its second posting), funder −1000 → −1200.
+    const right = [
+      { account: bank.id, amount: 200, balanceAfter: 1200, rank: 2 },
+      { account: funderAccount.id, amount: -200, balanceAfter: -1200, rank: 2 },
+    ];
+    await expect(attempt([{ ...right[0]!, balanceAfter: 1300 }, right[1]!])).rejects.toThrow(/do not follow/);
+    await expect(attempt([{ ...right[0]!, rank: 5 }, right[1]!])).rejects.toThrow(/do not follow/);
+    await expect(attempt([{ ...right[0]!, account: '00000000-0000-8000-8000-000000000000' }, right[1]!])).rejects.toThrow(/unknown ledger account/);
+    await expect(attempt(right, 999_999)).rejects.toThrow(/unknown journal entry/);
+    await expect(sql`delete from ledger_accounts where id = ${bank.id}`.execute(t.ctx.db)).rejects.toThrow(/append-only/);
+    await attempt(right);
+    const accounts = await t.ctx.db.selectFrom('ledger_accounts').select(['kind', 'balance_cents', 'postings_count']).orderBy('kind').execute();
+    expect(accounts).toEqual([
+      { kind: 'bank', balance_cents: 1200, postings_count: 2 },
+      { kind: 'funder_balance', balance_cents: -1200, postings_count: 2 },
+    ]);
     await expectSoundLedger(t.ctx);
   });
 

@@ -9,10 +9,12 @@ import { accountId, accountKey, accountRow, type AccountRef } from './accounts.j
 /**
  * Writes journal entries and their postings, in the caller's transaction (the one of the business
  * change they record). An entry takes its number from a sequence, so concurrent money transactions
- * only wait on each other where they touch the same account (its balance moves with each posting).
- * Postings are applied in account-id order, the same in every transaction, so two writers never
- * wait on each other in a cycle. The database checks the rest: each entry balances at commit,
- * nothing is ever updated or deleted. The hash chain is written behind, by seal-ledger.ts.
+ * only wait on each other where they touch the same account (its balance moves with its postings).
+ * Writers lock the accounts they post to in id order, the same in every transaction, so two writers
+ * never wait on each other in a cycle, and give each posting the account's balance after it and its
+ * rank on the account. The database checks the rest: a statement trigger refuses postings whose
+ * balance or rank does not follow from their account, each entry balances at commit, nothing is
+ * ever updated or deleted (migration 0007). The hash chain is written behind, by seal-ledger.ts.
  */
 
 export interface EntryLine {
@@ -136,7 +138,7 @@ export function entryAccountRows(lines: readonly EntryLine[], now: Date) {
   return [...new Map(lines.map((line) => [accountKey(line.account), accountRow(line.account, now)])).values()];
 }
 
-/** Lines without zero amounts, in the order given (their line numbers); postings are applied in account-id order. */
+/** Lines without zero amounts, in the order given (their line numbers). */
 function orderedLines(entry: NewEntry): EntryLine[] {
   const lines = entry.lines.filter((line) => line.amountCents !== 0);
   assertBalanced(lines);
@@ -168,8 +170,7 @@ export async function postEntry(trx: Kysely<DB>, entry: NewEntry, now: Date, opt
 
 /**
  * Writes a few entries (those of one batch of redemptions, say) in one statement, numbered in the
- * order given; their postings go in account-id order, then entry order. For thousands of entries,
- * postEntries.
+ * order given. For thousands of entries, postEntries.
  */
 export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry[], now: Date, options: { accountsEnsured?: boolean } = {}): Promise<number[]> {
   if (entries.length === 0) return [];
@@ -187,8 +188,8 @@ export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry
 /**
  * The common table expressions that write these entries, for a statement of the caller's that
  * writes its business rows in the same round trip: `numbered` (i, seq), `entries`, and `posted`
- * (one row per posting written; the caller checks its count against lineCount). Their accounts
- * must exist before the statement (a posting's trigger moves its account's balance).
+ * (one row per posting written; the caller checks its count against lineCount: a posting whose
+ * account does not exist is not written). Their accounts must exist before the statement.
  */
 export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
   const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
@@ -214,13 +215,24 @@ export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
         with ordinality as e (journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, n) on e.n = n.i + 1
       order by n.seq
     )`,
+    // The accounts locked in id order (the same in every transaction, so that writers never wait
+    // on each other in a cycle), then each posting with the balance after it and its rank on its
+    // account, in entry order; the statement trigger moves each account once and checks them.
+    sql`locked as materialized (
+      select a.id, a.balance_cents, a.postings_count from ledger_accounts a
+      where a.id = any(${[...new Set(postings.map((p) => p.accountId))]}::uuid[])
+      order by a.id
+      for update
+    )`,
     sql`posted as (
-      insert into postings (entry_seq, line, account_id, amount_cents)
-      select n.seq, p.line, p.account_id::uuid, p.amount_cents
+      insert into postings (entry_seq, line, account_id, amount_cents, balance_after_cents, account_line)
+      select n.seq, p.line, a.id, p.amount_cents,
+        a.balance_cents + sum(p.amount_cents) over w, a.postings_count + row_number() over w
       from numbered n
-      join unnest(${postings.map((p) => p.i)}::int[], ${postings.map((p) => p.line)}::int[], ${postings.map((p) => p.accountId)}::text[],
+      join unnest(${postings.map((p) => p.i)}::int[], ${postings.map((p) => p.line)}::int[], ${postings.map((p) => p.accountId)}::uuid[],
         ${postings.map((p) => p.amountCents)}::bigint[]) as p (i, line, account_id, amount_cents) on p.i = n.i
-      order by p.account_id::uuid, n.seq
+      join locked a on a.id = p.account_id
+      window w as (partition by a.id order by n.seq, p.line rows unbounded preceding)
       returning entry_seq
     )`,
   ];
@@ -232,9 +244,9 @@ const POSTING_CHUNK = 4000;
 
 /**
  * Writes many entries at once (a settlement posts thousands): what as many postEntry calls would
- * write, in a few statements. Numbers are reserved from the sequence in one query; postings go in
- * account-id order across all the entries, so that this long transaction locks each account once
- * and in the same order as everyone else.
+ * write, in a few statements. Numbers are reserved from the sequence in one query; the accounts are
+ * locked in id order, as everyone else does, and each posting gets the balance after it and its
+ * rank on its account, in entry order; each statement's trigger moves each account once.
  */
 export async function postEntries(trx: Kysely<DB>, entries: readonly NewEntry[], now: Date, onProgress?: (done: number, total: number) => void): Promise<number[]> {
   if (entries.length === 0) return [];
@@ -251,12 +263,37 @@ export async function postEntries(trx: Kysely<DB>, entries: readonly NewEntry[],
       .values(prepared.slice(i, i + CHUNK).map((p, j) => ({ seq: seqs[i + j]!, ...entryValues(p.entry, now) })))
       .execute();
   }
-  const postings = prepared
+  // Text order of lower-case uuids is PostgreSQL's uuid order.
+  const lines = prepared
     .flatMap((p, i) => p.lines.map((line, index) => ({ entry_seq: seqs[i]!, line: index + 1, account_id: accountId(accountKey(line.account)), amount_cents: line.amountCents })))
     .sort((a, b) => (a.account_id < b.account_id ? -1 : a.account_id > b.account_id ? 1 : a.entry_seq - b.entry_seq));
+  const accountsNow = await lockAccounts(trx, [...new Set(lines.map((line) => line.account_id))]);
+  const postings = lines.map((line) => {
+    const account = accountsNow.get(line.account_id);
+    if (!account) throw new Error(`posting to unknown ledger account ${line.account_id}`);
+    account.balance += line.amount_cents;
+    account.count += 1;
+    return { ...line, balance_after_cents: account.balance, account_line: account.count };
+  });
   for (let i = 0; i < postings.length; i += POSTING_CHUNK) {
     await trx.insertInto('postings').values(postings.slice(i, i + POSTING_CHUNK)).execute();
     onProgress?.(Math.min(postings.length, i + POSTING_CHUNK), postings.length);
   }
   return seqs;
+}
+
+/** Locks these accounts (sorted ids) in id order, and returns their balance and number of postings. */
+async function lockAccounts(trx: Kysely<DB>, ids: readonly string[]): Promise<Map<string, { balance: number; count: number }>> {
+  const accounts = new Map<string, { balance: number; count: number }>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await trx
+      .selectFrom('ledger_accounts')
+      .select(['id', 'balance_cents', 'postings_count'])
+      .where('id', 'in', ids.slice(i, i + CHUNK))
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    for (const row of rows) accounts.set(row.id, { balance: row.balance_cents, count: row.postings_count });
+  }
+  return accounts;
 }
