@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -43,7 +44,9 @@ import { openRuntime } from '../src/runtime.js';
 const PROVIDERS = 25;
 const PLACES = 2;
 const ORDERS = 10;
-const WARM_UP_SECONDS = 3;
+// Long enough for V8 to have optimised the request path, as on a server in service: after 3 s its
+// compiler threads still took a fifth of the server's CPU during the measure (perf, --trace-opt).
+const WARM_UP_SECONDS = 10;
 const SECONDS = 20;
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
@@ -203,12 +206,14 @@ async function freePort(): Promise<number> {
 
 /** `bin/passnum.js serve` with this environment, once it answers /healthz. */
 async function startServer(env: NodeJS.ProcessEnv): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  // To profile the server: BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  // To profile the server: BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'; to keep
+  // its standard output (e.g. with --trace-opt --trace-deopt): BENCH_SERVER_STDOUT=/tmp/server.log.
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'w') : 'ignore';
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, new URL('../bin/passnum.js', import.meta.url).pathname, 'serve'], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PASSNUM_DEMO: '0', PASSNUM_PUBLIC_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
