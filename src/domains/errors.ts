@@ -126,6 +126,7 @@ export const DOMAIN_ERROR_CODES = [
   'too_many_refusals',
   'payout_rejection_reason_required',
   'funder_invoice_unknown',
+  'subscription_invoice_unknown',
   'funder_invoice_already_paid',
   'funder_payment_reference_required',
 ] as const;

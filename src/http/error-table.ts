@@ -173,6 +173,7 @@ export const ERROR_TABLE = {
   too_many_refusals: { status: 429, message: 'Trop de chèques refusés en peu de temps pour ce lieu ou ce compte : patientez dix minutes avant de recommencer.' },
   payout_rejection_reason_required: { status: 400, message: 'Indiquez le motif du rejet donné par la banque (300 caractères au plus).' },
   funder_invoice_unknown: { status: 404, message: 'Cette facture n’existe pas ou ne concerne pas votre organisation.' },
+  subscription_invoice_unknown: { status: 404, message: 'Cette facture n’existe pas ou ne concerne pas votre organisation.' },
   funder_invoice_already_paid: { status: 409, message: 'Le règlement de cette facture est déjà enregistré.' },
   funder_payment_reference_required: { status: 400, message: 'Indiquez la référence du virement reçu (100 caractères au plus).' },
   too_many_attempts: {

@@ -1,14 +1,13 @@
-import type { FunderInvoiceDocument } from '../domains/settlement/funder-invoices.js';
 import type { FunderMonthlyStatement } from '../domains/settlement/statements.js';
-import { addDays, addMonths, formatLongDate, formatMonth, ofMonth, parisDay } from '../lib/paris-dates.js';
+import { formatLongDate, formatMonth, ofMonth } from '../lib/paris-dates.js';
 import { formatCents } from './pdf-kit.js';
 import { amountsBlock, formatCount, letterheadBlock, renderPagedDocument, textBlocks, WIDTH, type Column } from './statement.js';
 
 /**
  * A funder's monthly statement (« Relevé mensuel d'utilisation »: what its vouchers paid, by
- * order, by commune and by place) and, for orders billed on use, the monthly invoice. Both are
- * laid out by the paged engine of statement.ts. Nothing here identifies a holder: the data trace
- * usages, not users.
+ * order, by commune and by place), laid out by the paged engine of statement.ts; the monthly
+ * invoice of orders billed on use is funder-invoice.ts. Nothing here identifies a holder: the
+ * data trace usages, not users.
  */
 
 const FUNDING_LABELS = { prepaid: 'Payée d’avance', billed_on_use: 'Facturée à l’usage' } as const;
@@ -98,57 +97,6 @@ export function renderFunderStatement(statement: FunderMonthlyStatement): Promis
           'Les frais de 4 % (plateforme et fonds territorial) sont prélevés sur les remboursements aux lieux, jamais facturés aux financeurs. Les données de ce relevé tracent des usages, pas des personnes.',
         ],
         8.5,
-      ),
-    ],
-  });
-}
-
-export function renderFunderInvoice(invoice: FunderInvoiceDocument): Promise<Buffer> {
-  const month = formatMonth(invoice.month);
-  const lastScanDay = parisDay(new Date(invoice.scansUntil.getTime() - 1));
-  const columns: Column[] = [
-    { label: 'Commande', width: 78 },
-    { label: 'Libellé', width: WIDTH - 78 - 110 - 70 - 60 - 80 },
-    { label: 'Engagement', width: 110 },
-    { label: 'Valeur', width: 70, align: 'right' },
-    { label: 'Chèques', width: 60, align: 'right' },
-    { label: 'Montant', width: 80, align: 'right' },
-  ];
-  const vouchers = invoice.lines.reduce((sum, line) => sum + line.vouchers, 0);
-  return renderPagedDocument({
-    title: `Facture ${invoice.number}`,
-    subject: `${invoice.funder.name} : chèques utilisés en ${month}`,
-    number: invoice.number,
-    platform: invoice.platform,
-    blocks: [
-      letterheadBlock({
-        platform: invoice.platform,
-        title: 'Facture',
-        references: [`N° ${invoice.number}`, `Date : ${formatLongDate(invoice.issuedOn)}`, `Chèques utilisés en ${month}`],
-        addressee: { caption: 'Financeur', name: invoice.funder.name, lines: [] },
-      }),
-      { kind: 'heading', text: 'Chèques « pass numérique » utilisés' },
-      {
-        kind: 'table',
-        columns,
-        rows: invoice.lines.map((line) => ({
-          cells: [line.orderNumber, line.label ?? '', line.commitmentReference ?? '', formatCents(line.unitCents), formatCount(line.vouchers), formatCents(line.amountCents)],
-        })),
-      },
-      amountsBlock([
-        { label: `${formatCount(vouchers)} chèque${vouchers > 1 ? 's' : ''} utilisé${vouchers > 1 ? 's' : ''}`, cents: invoice.totalCents },
-        { label: 'Total à payer', cents: invoice.totalCents },
-      ]),
-      ...textBlocks(
-        [
-          `Facturation à l’usage : chèques de vos commandes facturées à l’usage ayant payé des services datés au plus tard du ${formatLongDate(
-            addDays(addMonths(invoice.month, 1), -1),
-          )} et enregistrés jusqu’au ${formatLongDate(lastScanDay)} inclus, non facturés auparavant. Un service d’un mois enregistré plus tard figure sur la facture suivante.`,
-          'Opération hors du champ de la TVA : vente de titres de paiement. Les frais de la plateforme sont prélevés sur les remboursements aux lieux.',
-          `Paiement par virement à réception, en rappelant le numéro de facture ${invoice.number}.`,
-          ...(invoice.paid ? [`Facture réglée le ${formatLongDate(invoice.paid.on)} (référence du virement : ${invoice.paid.reference}).`] : []),
-        ],
-        9,
       ),
     ],
   });

@@ -10,8 +10,8 @@ import { A4, createA4Document, fit, FONT, formatCents, heightOfParagraph, line, 
  * The pages are laid out first, measuring only, then drawn: the total is known before the first
  * page is written, so that every footer says « page 3 sur 41 » without keeping the pages buffered
  * (a statement may list thousands of services). The same engine (`renderPagedDocument`) prints
- * the funders' statements and invoices (funder-statement.ts). Amounts come in integer cents and
- * are only formatted here.
+ * the funders' statements (funder-statement.ts), the credit notes and the invoices (invoice.ts).
+ * Amounts come in integer cents and are only formatted here.
  */
 
 export const MARGIN = 48;
@@ -166,7 +166,8 @@ function drawFooter(doc: Pdf, input: PagedDocument, page: number, pages: number)
 // Shared pieces: the letterhead, amounts, dates
 
 export interface Letterhead {
-  platform: { name: string; address: string; siret: string; email: string };
+  /** `vatNumber`: on the invoices only (invoice.ts), where the law asks for it. */
+  platform: { name: string; address: string; siret: string; email: string; vatNumber?: string };
   title: string;
   /** Lines under the title, right-aligned (number, date, period). */
   references: string[];
@@ -178,9 +179,11 @@ export function letterheadBlock(head: Letterhead): Block {
   const leftWidth = WIDTH * 0.5;
   const boxX = MARGIN + WIDTH * 0.5;
   const boxWidth = RIGHT - boxX;
+  const { platform } = head;
+  const sellerLines = [platform.address, `SIRET : ${platform.siret}`, ...(platform.vatNumber ? [`N° TVA intracommunautaire : ${platform.vatNumber}`] : []), platform.email];
   const measure = (doc: Pdf) => {
     let left = MARGIN + 19;
-    for (const text of [head.platform.address, `SIRET : ${head.platform.siret}`, head.platform.email]) left += heightOfParagraph(doc, text, leftWidth, FONT.regular, 9) + 1;
+    for (const text of sellerLines) left += heightOfParagraph(doc, text, leftWidth, FONT.regular, 9) + 1;
     const right = MARGIN + 30 + head.references.length * 14;
     const boxTop = Math.max(left, right) + 16;
     const nameHeight = heightOfParagraph(doc, head.addressee.name, boxWidth - 24, FONT.bold, 11);
@@ -194,10 +197,9 @@ export function letterheadBlock(head: Letterhead): Block {
       return boxTop + boxHeight + 18 - TOP;
     },
     draw: (doc) => {
-      line(doc, fit(doc, head.platform.name, FONT.bold, 13, leftWidth), MARGIN, MARGIN, FONT.bold, 13);
-      let left = paragraph(doc, head.platform.address, MARGIN, MARGIN + 19, leftWidth, FONT.regular, 9);
-      left = paragraph(doc, `SIRET : ${head.platform.siret}`, MARGIN, left + 1, leftWidth, FONT.regular, 9);
-      paragraph(doc, head.platform.email, MARGIN, left + 1, leftWidth, FONT.regular, 9);
+      line(doc, fit(doc, platform.name, FONT.bold, 13, leftWidth), MARGIN, MARGIN, FONT.bold, 13);
+      let left = MARGIN + 19;
+      for (const text of sellerLines) left = paragraph(doc, text, MARGIN, left, leftWidth, FONT.regular, 9) + 1;
       line(doc, head.title, RIGHT, MARGIN - 4, FONT.bold, 18, 'right');
       head.references.forEach((text, i) => line(doc, text, RIGHT, MARGIN + 24 + i * 14, i === 0 ? FONT.bold : FONT.regular, 10, 'right'));
       const { boxTop, boxHeight } = measure(doc);
@@ -220,8 +222,11 @@ export function textBlocks(texts: string[], size = 9, font: string = FONT.regula
   }));
 }
 
-/** Label and amount lines (the computation of a total); the last one bold. */
-export function amountsBlock(rows: { label: string; cents: number; sign?: '+' | '-' }[]): Block {
+/**
+ * Label and amount lines (the computation of a total); the last one bold. `text` stands in for the
+ * amount where there is none to give (« non applicable »).
+ */
+export function amountsBlock(rows: ({ label: string; cents: number; sign?: '+' | '-' } | { label: string; text: string })[]): Block {
   const amountWidth = 110;
   return {
     kind: 'block',
@@ -236,7 +241,7 @@ export function amountsBlock(rows: { label: string; cents: number; sign?: '+' | 
           doc.fillColor('#000000');
         }
         line(doc, fit(doc, row.label, font, 10, WIDTH - amountWidth - 12), MARGIN + 6, y, font, 10);
-        const amount = `${row.sign === '-' && row.cents !== 0 ? '- ' : row.sign === '+' ? '+ ' : ''}${formatCents(row.cents)}`;
+        const amount = 'text' in row ? row.text : `${row.sign === '-' && row.cents !== 0 ? '- ' : row.sign === '+' ? '+ ' : ''}${formatCents(row.cents)}`;
         line(doc, amount, RIGHT - 6, y, font, 10, 'right');
       });
     },

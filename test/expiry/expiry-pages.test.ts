@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmExpiry, EXPIRY_CONFIRMED_ACTION } from '../../src/domains/expiry/confirm-expiry.js';
@@ -12,6 +10,7 @@ import type { OrderRow } from '../../src/domains/vouchers/orders.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { expiringOrder } from '../support/expiry-fixtures.js';
+import { pdfLines } from '../support/pdf-answer.js';
 import { createPublicPlace } from '../support/places-fixtures.js';
 import { createFunder, createOperator, setClock, type TestFunder } from '../support/voucher-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
@@ -20,8 +19,6 @@ import { SignedInClients, WebClient } from '../support/web-client.js';
  * The end of an order on the funder's pages: the J-15 notice « à confirmer » and its form, the
  * booklets it holds back, and the credit note's PDF after the tolerance month.
  */
-
-const execFileAsync = promisify(execFile);
 
 let t: TestApp;
 let funderA: TestFunder;
@@ -205,17 +202,9 @@ describe('the J-15 notice', () => {
   });
 });
 
-/** The text of a PDF answer as pdftotext gives it, spaces collapsed and apostrophes plain. */
+/** The text of a PDF answer as pdftotext gives it, on one line, spaces collapsed and apostrophes plain. */
 async function pdfText(response: LightMyRequestResponse, name: string): Promise<string> {
-  expect(response.statusCode).toBe(200);
-  expect(response.headers['content-type']).toBe('application/pdf');
-  expect(response.headers['cache-control']).toBe('no-store');
-  expect(response.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-  const file = path.join(dir, name);
-  await writeFile(file, response.rawPayload);
-  // A missing pdftotext rejects (ENOENT): the test fails, it is never skipped.
-  const { stdout } = await execFileAsync('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { maxBuffer: 16 << 20 });
-  return stdout.replace(/[’‘]/gu, "'").replace(/\s+/gu, ' ');
+  return (await pdfLines(response, dir, name)).join(' ').replace(/\s+/gu, ' ');
 }
 
 describe('an order left unconfirmed', () => {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatEuros } from '../../src/domains/places/catalogue.js';
@@ -11,10 +9,9 @@ import { loadStatement } from '../../src/domains/settlement/statements.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
 import { formatShortDate } from '../../src/print/statement.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { pdfLines as pdfLinesOf } from '../support/pdf-answer.js';
 import { buildMoneyWorld, insertSettledMonth, moveClock, type FixturePayout, type MoneyWorld } from '../support/payout-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
-
-const execFileAsync = promisify(execFile);
 
 let t: TestApp;
 let world: MoneyWorld;
@@ -44,18 +41,7 @@ afterAll(async () => {
 const clients = new SignedInClients(() => t.app);
 const as = (email: string) => clients.as(email);
 
-/** The text of a PDF answer as pdftotext lays it out (-layout: one table row, one line), spaces collapsed. */
-async function pdfLines(response: LightMyRequestResponse, name: string): Promise<string[]> {
-  expect(response.statusCode).toBe(200);
-  expect(response.headers['content-type']).toBe('application/pdf');
-  expect(response.headers['cache-control']).toBe('no-store');
-  expect(response.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-  const file = path.join(dir, name);
-  await writeFile(file, response.rawPayload);
-  // A missing pdftotext rejects (ENOENT): the test fails, it is never skipped.
-  const { stdout } = await execFileAsync('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { maxBuffer: 16 << 20 });
-  return stdout.split('\n').map((text) => text.replace(/[’‘]/gu, "'").replace(/\s+/gu, ' ').trim());
-}
+const pdfLines = (response: LightMyRequestResponse, name: string) => pdfLinesOf(response, dir, name);
 
 describe('who may see money pages', () => {
   it('asks to sign in (401)', async () => {
@@ -170,8 +156,9 @@ describe('the funder’s statements and invoices', () => {
     const invoice = (await pdfLines(await funder.get(`/financeur/releves/factures/${invoiceA.id}/facture.pdf`), 'funder-invoice.pdf')).join('\n');
     expect(invoice).toContain(`N° ${invoiceA.number}`);
     expect(invoice).toContain('Chèques utilisés en mars 2026');
-    expect(invoice).toMatch(/EJ-2026-001 10,00 € 3 30,00 €/u);
-    expect(invoice).toMatch(/EJ-2026-001 10,00 € 1 10,00 €/u);
+    expect(invoice).toMatch(/Chèques de 10 € utilisés 3 10,00 € 30,00 €/u);
+    expect(invoice).toMatch(/Chèques de 10 € utilisés 1 10,00 € 10,00 €/u);
+    expect(invoice).toContain('Engagement juridique EJ-2026-001');
     expect(invoice).toMatch(/Total à payer 40,00 €/u);
     expect(invoice).toContain('hors du champ de la TVA');
   });

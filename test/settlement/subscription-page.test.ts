@@ -1,8 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domains/actor.js';
 import { settleMonth } from '../../src/domains/settlement/settle-month.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD } from '../support/fixtures.js';
+import { pdfLines } from '../support/pdf-answer.js';
 import { createFunder, type TestFunder } from '../support/voucher-fixtures.js';
 import { WebClient } from '../support/web-client.js';
 import { IBANS, at, createPaidProvider, createPurse, scan, type PaidProvider, type VoucherPurse } from './fixtures.js';
@@ -154,16 +158,29 @@ describe('once the year is invoiced', () => {
     for (const count of [3, 3, 3, 1]) await scan(t.ctx, lieu, 'bordeaux', await purse.take(count));
     at(t.clock, '2026-05-06T08:00:00Z');
     await settleMonth(t.ctx, SYSTEM_ACTOR, { month: '2026-04' });
-    const invoice = await t.ctx.db.selectFrom('subscription_invoices').select(['number', 'paid_by_payout_id']).executeTakeFirstOrThrow();
+    const invoice = await t.ctx.db.selectFrom('subscription_invoices').select(['id', 'number', 'paid_by_payout_id']).executeTakeFirstOrThrow();
     const payout = await t.ctx.db.selectFrom('payouts').select('statement_number').where('id', '=', invoice.paid_by_payout_id).executeTakeFirstOrThrow();
 
     at(t.clock, '2026-05-20T10:00:00Z');
     const { client: admin, body } = await onPaymentsPage(lieu.provider.admin.email);
     expect(body).toContain('<caption>Factures d’abonnement (1)</caption>');
     expect(body).toContain(
-      `<th scope="row">${invoice.number}</th> <td>du 1er avril 2026 au 31 mars 2027</td> <td>annuelle</td> <td>77 €</td> <td>15,40 €</td> <td>92,40 €</td> <td>Déduite du virement du relevé ${payout.statement_number}</td>`,
+      `<th scope="row"><a href="/structure/paiements/factures/${invoice.id}/facture.pdf" download>Facture ${invoice.number} (PDF)</a></th> <td>du 1er avril 2026 au 31 mars 2027</td> <td>annuelle</td> <td>77 €</td> <td>15,40 €</td> <td>92,40 €</td> <td>Déduite du virement du relevé ${payout.statement_number}</td>`,
     );
     expect(body).toContain(`<dt>Période en cours</dt><dd>du 1er avril 2026 au 31 mars 2027, formule annuelle, facture ${invoice.number} (déjà facturée : ni modifiable ni remboursable)</dd>`);
+    // Its PDF, as the settlement wrote it: the year's price, the VAT at the settlement's rate, the deduction.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'passnum-subscription-'));
+    try {
+      const pdf = (await pdfLines(await admin.get(`/structure/paiements/factures/${invoice.id}/facture.pdf`), dir, 'yearly.pdf')).join('\n');
+      expect(pdf).toContain(`N° ${invoice.number}`);
+      expect(pdf).toContain('Période du 1er avril 2026 au 31 mars 2027');
+      expect(pdf).toMatch(/Abonnement Formule annuelle 1 77,00 € 77,00 €/u);
+      expect(pdf).toMatch(/TVA 20 % 15,40 €/u);
+      expect(pdf).toMatch(/Total TTC 92,40 €/u);
+      expect(pdf).toContain(`remboursement du relevé ${payout.statement_number} (services d'avril 2026)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     expect(body).toContain('Période du 1er avril 2027 au 31 mars 2028, formule annuelle');
     expect(body).toContain('qui commence le 1er avril 2027');
 

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { DB, FunderInvoicesTable } from '../../db/schema.js';
-import { addMonths, parisDay, type IsoDate } from '../../lib/paris-dates.js';
+import { addDays, addMonths, parisDay, type IsoDate } from '../../lib/paris-dates.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
@@ -115,13 +115,23 @@ export interface FunderInvoiceLine {
   amountCents: number;
 }
 
+/**
+ * Days a funder has to pay an invoice: 30, the legal delay of public buyers (most funders) and the
+ * default between businesses when nothing else is agreed.
+ */
+export const FUNDER_INVOICE_TERM_DAYS = 30;
+
 export interface FunderInvoiceDocument {
   id: string;
   number: string;
   issuedOn: IsoDate;
+  /** Payment due by this day (FUNDER_INVOICE_TERM_DAYS after issue). */
+  dueOn: IsoDate;
   month: IsoDate;
   funder: { id: string; name: string };
   platform: Platform;
+  /** The platform's account, where the funder pays. */
+  bank: { holder: string; iban: string; bic: string };
   lines: FunderInvoiceLine[];
   totalCents: number;
   /** Services dated until this day (the month's last), scanned before this instant. */
@@ -278,13 +288,17 @@ export async function loadFunderInvoice(ctx: AppContext, invoiceId: string, fund
     throw new DomainError('settlement_integrity_failed');
   }
   const payments = await paymentsOf(ctx.db, [invoice.id]);
+  const issuedOn = parisDay(invoice.created_at);
+  const { debtor } = ctx.config.money;
   return {
     id: invoice.id,
     number: invoice.number,
-    issuedOn: parisDay(invoice.created_at),
+    issuedOn,
+    dueOn: addDays(issuedOn, FUNDER_INVOICE_TERM_DAYS),
     month: invoice.month,
     funder: { id: invoice.funder_id, name: invoice.name },
     platform: ctx.config.platform,
+    bank: { holder: debtor.name, iban: debtor.iban, bic: debtor.bic },
     lines,
     totalCents: invoice.amount_cents,
     scansUntil: window.until,

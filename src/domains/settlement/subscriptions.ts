@@ -2,13 +2,14 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
 import type { DB } from '../../db/schema.js';
-import { addDays, addMonths, firstDayOfMonth, type IsoDate } from '../../lib/paris-dates.js';
+import { addDays, addMonths, firstDayOfMonth, parisDay, type IsoDate } from '../../lib/paris-dates.js';
 import type { Actor } from '../actor.js';
 import { recordAuditEvent } from '../audit/record-audit-event.js';
 import { DomainError } from '../errors.js';
 import { withVat } from './fees.js';
 import { reserveDocumentNumbers } from './reserve-numbers.js';
 import { SETTLEMENT_LOCK } from './settlement-lock.js';
+import type { Platform } from './statements.js';
 
 /**
  * The providers' subscription (DOMAIN.md: 7 € HT a month or 77 € HT a year, VAT 20 %, first month
@@ -247,6 +248,7 @@ export interface PlanPrice {
 }
 
 export interface SubscriptionInvoiceView {
+  id: string;
   number: string;
   periodStart: IsoDate;
   periodEnd: IsoDate;
@@ -285,7 +287,7 @@ export async function loadSubscriptionOverview(ctx: AppContext, providerId: stri
     ctx.db
       .selectFrom('subscription_invoices as i')
       .leftJoin('payouts as p', 'p.id', 'i.paid_by_payout_id')
-      .select(['i.number', 'i.period_start', 'i.period_end', 'i.amount_excl_vat_cents', 'i.vat_cents', 'i.amount_incl_vat_cents', 'p.statement_number'])
+      .select(['i.id', 'i.number', 'i.period_start', 'i.period_end', 'i.amount_excl_vat_cents', 'i.vat_cents', 'i.amount_incl_vat_cents', 'p.statement_number'])
       .where('i.provider_id', '=', providerId)
       .orderBy('i.period_start', 'desc')
       .orderBy('i.number', 'desc')
@@ -296,6 +298,7 @@ export async function loadSubscriptionOverview(ctx: AppContext, providerId: stri
   if (!startedOn) return { status: 'not_started', prices };
   const plan = row?.plan ?? 'monthly';
   const invoices: SubscriptionInvoiceView[] = invoiceRows.map((invoice) => ({
+    id: invoice.id,
     number: invoice.number,
     periodStart: invoice.period_start,
     periodEnd: invoice.period_end,
@@ -316,4 +319,79 @@ export async function loadSubscriptionOverview(ctx: AppContext, providerId: stri
     next: { ...periodOf(plan, nextStart), plan, price: prices[plan] },
     invoices,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One invoice, as its PDF prints it
+
+export interface SubscriptionInvoiceDocument {
+  id: string;
+  number: string;
+  issuedOn: IsoDate;
+  periodStart: IsoDate;
+  periodEnd: IsoDate;
+  plan: SubscriptionPlan;
+  provider: { id: string; name: string; address: string; siret: string | null };
+  platform: Platform;
+  excludingVatCents: number;
+  /** The rate recorded by the settlement that issued the invoice, not today's setting. */
+  vatBp: number;
+  vatCents: number;
+  includingVatCents: number;
+  /** The payout whose transfer it was deducted from; null while carried over. */
+  deductedFrom: { statementNumber: string; month: IsoDate } | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
+/**
+ * One subscription invoice, for its PDF: the amounts stored, the provider it is addressed to and
+ * the payout that deducted it. Another provider's invoice is unknown, as one that does not exist
+ * (subscription_invoice_unknown, 404). Stored amounts that disagree with each
+ * other or with the rate of their settlement are `settlement_integrity_failed`, never printed.
+ */
+export async function loadSubscriptionInvoice(ctx: AppContext, invoiceId: string, providerId?: string): Promise<SubscriptionInvoiceDocument> {
+  if (!UUID.test(invoiceId)) throw new DomainError('subscription_invoice_unknown');
+  let query = ctx.db
+    .selectFrom('subscription_invoices as i')
+    .innerJoin('organisations as o', 'o.id', 'i.provider_id')
+    .innerJoin('providers as p', 'p.organisation_id', 'i.provider_id')
+    .leftJoin('payouts as pay', 'pay.id', 'i.paid_by_payout_id')
+    .leftJoin('settlements as s', 's.id', 'pay.settlement_id')
+    .selectAll('i')
+    .select(['o.name', 'p.address', 'p.postcode', 'p.commune', 'p.siret', 'pay.statement_number', 's.month as payout_month'])
+    .where('i.id', '=', invoiceId);
+  if (providerId !== undefined) query = query.where('i.provider_id', '=', providerId);
+  const invoice = await query.executeTakeFirst();
+  if (!invoice) throw new DomainError('subscription_invoice_unknown');
+  const vatBp = await vatRateOf(ctx.db, invoice.created_at);
+  const expected = vatBp === null ? null : withVat(invoice.amount_excl_vat_cents, vatBp);
+  if (vatBp === null || expected?.vatCents !== invoice.vat_cents || expected.includingVatCents !== invoice.amount_incl_vat_cents) {
+    ctx.log.error({ invoice: invoice.number, vatBp, stored: [invoice.amount_excl_vat_cents, invoice.vat_cents, invoice.amount_incl_vat_cents] }, 'subscription invoice disagrees with its VAT');
+    throw new DomainError('settlement_integrity_failed');
+  }
+  return {
+    id: invoice.id,
+    number: invoice.number,
+    issuedOn: parisDay(invoice.created_at),
+    periodStart: invoice.period_start,
+    periodEnd: invoice.period_end,
+    plan: planOfPeriod(invoice.period_start, invoice.period_end),
+    provider: { id: invoice.provider_id, name: invoice.name, address: `${invoice.address}, ${invoice.postcode} ${invoice.commune}`, siret: invoice.siret },
+    platform: ctx.config.platform,
+    excludingVatCents: invoice.amount_excl_vat_cents,
+    vatBp,
+    vatCents: invoice.vat_cents,
+    includingVatCents: invoice.amount_incl_vat_cents,
+    deductedFrom: invoice.statement_number && invoice.payout_month ? { statementNumber: invoice.statement_number, month: invoice.payout_month } : null,
+  };
+}
+
+/**
+ * The VAT rate of the settlement that issued an invoice: invoices are written with the settlement's
+ * own instant (invoiceDueSubscriptions), so it is the last one started by then. Null if none was.
+ */
+async function vatRateOf(db: Kysely<DB>, issuedAt: Date): Promise<number | null> {
+  const row = await db.selectFrom('settlements').select('vat_bp').where('started_at', '<=', issuedAt).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+  return row?.vat_bp ?? null;
 }

@@ -7,7 +7,8 @@ import { listFunderInvoices, loadFunderInvoice, type FunderInvoiceSummary } from
 import { funderMonthlyStatement, listFunderStatementMonths, type FunderMonthlyStatement, type FunderMonthSummary } from '../../../domains/settlement/statements.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
 import { formatLongDate, formatMonth, ofMonth } from '../../../lib/paris-dates.js';
-import { renderFunderInvoice, renderFunderStatement } from '../../../print/funder-statement.js';
+import { renderFunderInvoice } from '../../../print/funder-invoice.js';
+import { renderFunderStatement } from '../../../print/funder-statement.js';
 import { FUNDER } from '../../access.js';
 import { currentMembership } from '../../request-context.js';
 import { FUNDING_MODE_LABELS } from '../../views/voucher-labels.js';

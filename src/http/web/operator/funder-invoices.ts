@@ -15,7 +15,7 @@ import {
 import { shiftMonth } from '../../../domains/settlement/settlement-calendar.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
 import { formatLongDate, formatMonth, parisDay } from '../../../lib/paris-dates.js';
-import { renderFunderInvoice } from '../../../print/funder-statement.js';
+import { renderFunderInvoice } from '../../../print/funder-invoice.js';
 import { OPERATOR, OPERATOR_ADMIN } from '../../access.js';
 import { redirectAfterPost, requireSession } from '../../request-context.js';
 import { csrfField, notice, selectField, textField, type FieldErrors } from '../../views/forms.js';
@@ -81,7 +81,7 @@ function paymentText(paid: { on: string; reference: string } | null): string {
 function invoicesTable(invoices: readonly OperatorFunderInvoice[], caption: string): SafeHtml {
   return html`<table class="table">
   <caption>${caption}</caption>
-  <thead><tr><th scope="col">Facture</th><th scope="col">Financeur</th><th scope="col">Chèques utilisés en</th><th scope="col">Montant</th><th scope="col">Émise le</th><th scope="col">Règlement</th></tr></thead>
+  <thead><tr><th scope="col">Facture</th><th scope="col">Financeur</th><th scope="col">Chèques utilisés en</th><th scope="col">Montant</th><th scope="col">Émise le</th><th scope="col">Règlement</th><th scope="col">Document</th></tr></thead>
   <tbody>
   ${invoices.map(
     (invoice) => html`<tr>
@@ -91,9 +91,10 @@ function invoicesTable(invoices: readonly OperatorFunderInvoice[], caption: stri
     <td>${formatEuros(invoice.amountCents)}</td>
     <td>${formatLongDate(invoice.issuedOn)}</td>
     <td>${paymentText(invoice.paid)}</td>
+    <td><a href="${INVOICES_PATH}/${invoice.id}/facture.pdf" download>Facture ${invoice.number} (PDF)</a></td>
   </tr>`,
   )}
-  ${invoices.length === 0 ? html`<tr><td colspan="6">Aucune facture.</td></tr>` : ''}
+  ${invoices.length === 0 ? html`<tr><td colspan="7">Aucune facture.</td></tr>` : ''}
   </tbody>
 </table>`;
 }

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import type { AppContext } from '../../../app-context.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
 import { listProviderPayouts, loadStatement, nextTransfer, PAYOUT_STATUS_LABELS, type NextTransfer, type PayoutSummary } from '../../../domains/settlement/statements.js';
-import { chooseSubscriptionPlan, loadSubscriptionOverview, SUBSCRIPTION_PLANS } from '../../../domains/settlement/subscriptions.js';
+import { chooseSubscriptionPlan, loadSubscriptionInvoice, loadSubscriptionOverview, SUBSCRIPTION_PLANS } from '../../../domains/settlement/subscriptions.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
 import { formatLongDate, formatMonth, ofMonth, parisDay } from '../../../lib/paris-dates.js';
 import { renderStatement } from '../../../print/statement.js';
+import { renderSubscriptionInvoice } from '../../../print/subscription-invoice.js';
 import { PROVIDER, PROVIDER_ADMIN } from '../../access.js';
 import { currentMembership, redirectAfterPost } from '../../request-context.js';
 import { notice } from '../../views/forms.js';
@@ -27,8 +28,8 @@ const DONE_MESSAGES: Record<string, string> = {
 /**
  * A provider's money (/structure/paiements): the next transfer as known today, the payouts made
  * with their state, the statement of each as a PDF, and the subscription (subscription-section.ts),
- * whose plan an admin of the provider chooses. Only the provider's own: another's
- * statement answers 404 (payout_unknown), as one that does not exist.
+ * whose plan an admin of the provider chooses, with each invoice as a PDF. Only the provider's
+ * own: another's statement or invoice answers 404, as one that does not exist.
  */
 export function providerMoneyRoutes(app: FastifyInstance, ctx: AppContext) {
   async function moneyPage(request: FastifyRequest, reply: FastifyReply, state: FormState) {
@@ -69,15 +70,24 @@ ${subscriptionSection(subscription, { csrf, errors, values: state.values ?? {}, 
   });
 
   app.get('/structure/paiements/:id/releve.pdf', { config: { access: PROVIDER } }, async (request, reply) => {
-    const providerId = currentMembership(request).organisationId;
-    const statement = await loadStatement(ctx, String((request.params as { id?: unknown }).id ?? ''), providerId);
-    const pdf = await renderStatement(statement);
-    return reply
-      .header('cache-control', 'no-store')
-      .header('content-disposition', `attachment; filename="releve-${statement.statementNumber}.pdf"`)
-      .type('application/pdf')
-      .send(pdf);
+    const statement = await loadStatement(ctx, idOf(request), currentMembership(request).organisationId);
+    return sendPdf(reply, `releve-${statement.statementNumber}.pdf`, await renderStatement(statement));
   });
+
+  // Any member reads the invoices, as the statements: only the plan's choice is an admin's.
+  app.get('/structure/paiements/factures/:id/facture.pdf', { config: { access: PROVIDER } }, async (request, reply) => {
+    const invoice = await loadSubscriptionInvoice(ctx, idOf(request), currentMembership(request).organisationId);
+    return sendPdf(reply, `facture-${invoice.number}.pdf`, await renderSubscriptionInvoice(invoice));
+  });
+}
+
+function idOf(request: FastifyRequest): string {
+  return String((request.params as { id?: unknown }).id ?? '');
+}
+
+/** Money documents are never cached: a shared computer keeps no copy. */
+function sendPdf(reply: FastifyReply, fileName: string, pdf: Buffer) {
+  return reply.header('cache-control', 'no-store').header('content-disposition', `attachment; filename="${fileName}"`).type('application/pdf').send(pdf);
 }
 
 function nextTransferSection(next: NextTransfer): SafeHtml {

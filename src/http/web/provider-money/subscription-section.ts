@@ -71,7 +71,7 @@ function invoicesTable(invoices: readonly SubscriptionInvoiceView[]): SafeHtml {
   <tbody>
   ${invoices.map(
     (invoice) => html`<tr>
-    <th scope="row">${invoice.number}</th>
+    <th scope="row"><a href="/structure/paiements/factures/${invoice.id}/facture.pdf" download>Facture ${invoice.number} (PDF)</a></th>
     <td>${period(invoice.periodStart, invoice.periodEnd)}</td>
     <td>${PLAN_NAMES[invoice.plan]}</td>
     <td>${formatEuros(invoice.excludingVatCents)}</td>
