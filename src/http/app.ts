@@ -3,15 +3,14 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import type { DestinationStream } from 'pino';
 import type { AppContext } from '../app-context.js';
-import { mapTilesOrigin, secureCookies } from '../config.js';
+import { secureCookies } from '../config.js';
 import { authenticateApiToken } from '../domains/accounts/api-tokens.js';
 import { loadSession } from '../domains/accounts/sessions.js';
 import { PUBLIC, decide } from './access.js';
@@ -23,6 +22,8 @@ import { organisationApi } from './api/organisation.js';
 import { isApiRequest, sendError, sendErrorPage, sendProblem } from './errors.js';
 import '../lib/zod-french.js';
 import { loggerOptions } from './logging.js';
+import { responseSerializerCompiler } from './response-serializer.js';
+import { securityHeaderOptions, securityHeadersHook } from './security-headers.js';
 import { SESSION_COOKIE } from './request-context.js';
 import { accountRoutes } from './web/account/routes.js';
 import { operatorApplicationRoutes } from './web/operator/applications.js';
@@ -70,25 +71,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     forceCloseConnections: 'idle',
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Zod's schemas check what is sent too (response-serializer.ts: parsed rather than encoded).
+  app.setSerializerCompiler(responseSerializerCompiler);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        // Map tiles of /lieux come from the configured tile server (PASSNUM_MAP_TILES_URL).
-        imgSrc: ["'self'", 'data:', mapTilesOrigin(ctx.config)],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: secureCookies(ctx.config) ? [] : null,
-      },
-    },
-    // Reset and invitation links carry their token in the path: never send it to another site.
-    referrerPolicy: { policy: 'no-referrer' },
-    strictTransportSecurity: secureCookies(ctx.config),
-  });
+  // helmet's headers on every response, computed once (security-headers.ts explains why).
+  app.addHook('onRequest', securityHeadersHook(securityHeaderOptions(ctx.config)));
   await app.register(cookie);
   await app.register(formbody);
   // Pages post forms, the API takes JSON: nothing else is parsed.

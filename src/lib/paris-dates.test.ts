@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays, addMonths, endOfParisDay, firstDayOfMonth, formatLongDate, formatMonth, isIsoDate, ofMonth, parisDay, startOfParisDay } from './paris-dates.js';
 
@@ -60,6 +61,63 @@ describe('Paris days', () => {
   });
 });
 
+/** The Paris day straight from Intl, as parisDay computed it before it remembered anything. */
+const intlDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' });
+const MINUTE_MS = 60_000;
+
+describe('Paris days, remembered', () => {
+  it('agree with Intl at every minute around the changes of 29 March and 25 October 2026, in any order of asking', () => {
+    for (const [from, to] of [
+      ['2026-03-28T20:00:00Z', '2026-03-30T02:00:00Z'],
+      ['2026-10-24T20:00:00Z', '2026-10-26T02:00:00Z'],
+    ] as const) {
+      for (let time = Date.parse(from); time <= Date.parse(to); time += MINUTE_MS) {
+        for (const instant of [time, time - 1, time + 59_999, time - 3_600_000]) {
+          expect(parisDay(new Date(instant)), new Date(instant).toISOString()).toBe(intlDay.format(instant));
+        }
+      }
+    }
+  });
+
+  it('agree with Intl at any instant, from Paris mean time to the next century', () => {
+    const instants = fc.integer({ min: Date.UTC(1890, 0, 1), max: Date.UTC(2100, 0, 1) });
+    fc.assert(
+      fc.property(fc.array(instants, { minLength: 1, maxLength: 20 }), (times) => {
+        // Neighbours in the same hour and the one before exercise what is remembered.
+        for (const time of times.flatMap((t) => [t, t + 1_000, t - 3_600_000, t])) {
+          expect(parisDay(new Date(time))).toBe(intlDay.format(time));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agree with Intl before 1911, when Paris was 9 min 21 s ahead of UTC', () => {
+    expect(parisDay(at('1900-01-01T23:49:00Z'))).toBe('1900-01-01');
+    expect(parisDay(at('1900-01-01T23:55:00Z'))).toBe('1900-01-02');
+    expect(parisDay(at('1900-01-01T23:49:00Z'))).toBe('1900-01-01');
+  });
+
+  it('refuse an invalid date as Intl does', () => {
+    expect(() => parisDay(new Date(Number.NaN))).toThrow(RangeError);
+  });
+
+  it('start at the same instant when asked again, as a Date of the caller’s own', () => {
+    const first = startOfParisDay('2026-10-25');
+    first.setTime(0);
+    expect(startOfParisDay('2026-10-25')).toEqual(at('2026-10-24T22:00:00.000Z'));
+    expect(startOfParisDay('2026-10-25')).not.toBe(startOfParisDay('2026-10-25'));
+    expect(endOfParisDay('2026-10-24')).toEqual(at('2026-10-24T22:00:00.000Z'));
+  });
+
+  it('still refuse what is not a day, every time', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(() => startOfParisDay('2026-02-30')).toThrow();
+      expect(() => startOfParisDay('pas une date')).toThrow();
+    }
+  });
+});
+
 describe('calendar arithmetic', () => {
   it('adds days across months, years and leap days', () => {
     expect(addDays('2026-01-31', 1)).toBe('2026-02-01');
@@ -93,6 +151,26 @@ describe('calendar arithmetic', () => {
     expect(isIsoDate('2026-1-01')).toBe(false);
     expect(isIsoDate('01/02/2026')).toBe(false);
     expect(isIsoDate('')).toBe(false);
+  });
+
+  it('tells real dates apart exactly as a round trip through Date does', () => {
+    const roundTrip = (value: string) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/u.test(value)) return false;
+      const date = new Date(`${value}T00:00:00Z`);
+      return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+    };
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    for (const year of [0, 4, 100, 400, 1582, 1900, 1970, 2000, 2024, 2026, 2028, 2100, 2400, 9999]) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) {
+          const value = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`;
+          expect(isIsoDate(value), value).toBe(roundTrip(value));
+        }
+      }
+    }
+    for (const odd of ['2026-02-28T00:00:00Z', ' 2026-02-28', '2026-02-28\n', '+02026-02-28', '２０２６-02-28', '2026-2-28', '20260228']) {
+      expect(isIsoDate(odd), odd).toBe(roundTrip(odd));
+    }
   });
 
   it('writes dates in French', () => {

@@ -8,15 +8,53 @@ export type IsoDate = string;
 
 const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' });
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Since the EU rules of 1977, Paris is UTC+1 or UTC+2 and changes at 01:00 UTC: its midnights fall
+ * on whole UTC hours, so every instant of one UTC hour is on the same Paris day. Earlier instants
+ * (Paris mean time was UTC+00:09:21) always go through Intl.
+ */
+const WHOLE_HOUR_OFFSETS_SINCE = Date.UTC(1977, 0, 1);
+
+/**
+ * The last UTC hour asked and its Paris day: formatting through Intl is the costly part of each
+ * redemption's date checks, and nearly every call asks about "now", so one hour is enough.
+ */
+let rememberedHour = Number.NaN;
+let rememberedDay: IsoDate = '';
+
 /** The Paris calendar day of an instant. */
 export function parisDay(instant: Date): IsoDate {
-  return dayFormat.format(instant);
+  const time = instant.getTime();
+  // An invalid date (NaN) fails this test and throws in Intl, as it always did.
+  if (!(time >= WHOLE_HOUR_OFFSETS_SINCE)) return dayFormat.format(instant);
+  const hour = Math.floor(time / HOUR_MS);
+  if (hour !== rememberedHour) {
+    rememberedDay = dayFormat.format(instant);
+    rememberedHour = hour;
+  }
+  return rememberedDay;
 }
 
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/u;
+
+/**
+ * A real day of the proleptic Gregorian calendar, written 'YYYY-MM-DD' (what `Date` accepts and
+ * writes back unchanged), checked by arithmetic rather than by a round trip through `Date`.
+ */
 export function isIsoDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/u.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+  const match = ISO_DATE.exec(value);
+  if (!match) return false;
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(Number(match[1]), month);
+}
+
+/** Days in a month (1–12) of the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Calendar arithmetic on days (no time zone involved). */
@@ -39,12 +77,32 @@ export function firstDayOfMonth(day: IsoDate): IsoDate {
   return `${day.slice(0, 7)}-01`;
 }
 
+/**
+ * Paris midnights already found, by day: the rules ask for the same few days (the validity of the
+ * orders) on every redemption, and finding one takes up to four trips through Intl. Cleared when
+ * full rather than evicted one by one: refilling it is cheap, and it never grows without bound.
+ */
+const parisMidnights = new Map<IsoDate, number>();
+const PARIS_MIDNIGHTS_KEPT = 4096;
+
 /** The instant a Paris day starts (23:00 or 22:00 UTC the day before, depending on the season). */
 export function startOfParisDay(day: IsoDate): Date {
+  let time = parisMidnights.get(day);
+  if (time === undefined) {
+    time = findParisMidnight(day);
+    if (parisMidnights.size >= PARIS_MIDNIGHTS_KEPT) parisMidnights.clear();
+    parisMidnights.set(day, time);
+  }
+  // A new Date each time: callers own what they are given.
+  return new Date(time);
+}
+
+function findParisMidnight(day: IsoDate): number {
   // Paris is UTC+1 or UTC+2: try both offsets and keep the one that lands on the day's midnight.
+  // Straight through Intl, so that these probes do not push "now" out of parisDay's memory.
   for (const offsetHours of [1, 2]) {
-    const candidate = new Date(Date.parse(`${day}T00:00:00Z`) - offsetHours * 3_600_000);
-    if (parisDay(candidate) === day && parisDay(new Date(candidate.getTime() - 1)) !== day) return candidate;
+    const candidate = Date.parse(`${day}T00:00:00Z`) - offsetHours * HOUR_MS;
+    if (dayFormat.format(candidate) === day && dayFormat.format(candidate - 1) !== day) return candidate;
   }
   throw new Error(`no Paris midnight found for ${day}`);
 }

@@ -1,6 +1,7 @@
 import { validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/domains/accounts/api-tokens.js';
+import { recordSecurityHeaders, securityHeaderOptions } from '../../src/http/security-headers.js';
 import type { ApiScope } from '../../src/domains/accounts/model.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createWorld } from '../support/fixtures.js';
@@ -52,6 +53,18 @@ describe('API access', () => {
     expectProblem(await get('/api/v1/audit-events', tokens.funderRead), 403, 'forbidden');
     expectProblem(await get('/api/v1/organisation', tokens.funderWrite), 403, 'forbidden');
     expectProblem(await get('/api/v1/organisation', tokens.operatorAudit), 403, 'forbidden');
+  });
+});
+
+describe('API security headers', () => {
+  it('are the pages’ own, on answers, refusals and unknown paths alike', async () => {
+    const expected = recordSecurityHeaders(securityHeaderOptions(t.ctx.config)).filter((o) => o.value !== undefined);
+    expect(expected.map((o) => o.name.toLowerCase())).toEqual(expect.arrayContaining(['content-security-policy', 'x-content-type-options', 'x-frame-options']));
+    const page = await t.app.inject({ url: '/connexion' });
+    for (const response of [page, await get('/api/v1/organisation', tokens.funderRead), await get('/api/v1/organisation'), await get('/api/v1/nulle-part')]) {
+      for (const { name, value } of expected) expect(response.headers[name.toLowerCase()], name).toBe(value);
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    }
   });
 });
 

@@ -73,17 +73,33 @@ function territoryEntryOf(token: string): TerritoryEntry | undefined {
 
 /** Every entry a place in this commune belongs to (an arrondissement also belongs to its city). */
 export function territoryEntriesOfCommune(inseeCode: string): TerritoryEntry[] {
+  return [...entriesOfCommune(inseeCode)];
+}
+
+/**
+ * The entries of the communes already asked about: each voucher of each redemption asks for its
+ * place's. Only codes written exactly as the commune's own are kept (not ' 1053' for 01053), so the
+ * map never holds more than the country's communes, whatever codes come in.
+ */
+const entriesByCode = new Map<string, readonly TerritoryEntry[]>();
+const NO_ENTRIES: readonly TerritoryEntry[] = Object.freeze([]);
+
+function entriesOfCommune(inseeCode: string): readonly TerritoryEntry[] {
+  const known = entriesByCode.get(inseeCode);
+  if (known) return known;
   const commune = findCommune(inseeCode);
-  if (!commune) return [];
+  if (!commune) return NO_ENTRIES;
   const entries: TerritoryEntry[] = [`commune:${commune.code}`, `departement:${commune.departement}`, `region:${commune.region}`];
   if (commune.parent) entries.push(`commune:${commune.parent}`);
   if (commune.epci) entries.push(`epci:${commune.epci}`);
-  return entries;
+  const frozen = Object.freeze(entries);
+  if (commune.code === inseeCode) entriesByCode.set(inseeCode, frozen);
+  return frozen;
 }
 
 /** An empty territory restricts nothing. */
 export function isInsideTerritory(territory: readonly string[], inseeCode: string | null): boolean {
   if (territory.length === 0) return true;
   if (inseeCode === null) return false;
-  return territoryEntriesOfCommune(inseeCode).some((entry) => territory.includes(entry));
+  return entriesOfCommune(inseeCode).some((entry) => territory.includes(entry));
 }

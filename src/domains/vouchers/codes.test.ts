@@ -1,6 +1,7 @@
 import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CODE_DATA_LENGTH,
@@ -131,6 +132,17 @@ describe('voucher codes', () => {
       const parsed = parseVoucherCode(typed);
       expect(parsed.ok, typed).toBe(false);
     }
+  });
+
+  it('accept a code exactly when its check symbol is the 80-bit value modulo 37', () => {
+    const data = fc.array(fc.constantFrom(...SYMBOLS), { minLength: CODE_DATA_LENGTH, maxLength: CODE_DATA_LENGTH }).map((s) => s.join(''));
+    fc.assert(
+      fc.property(data, fc.constantFrom(...CHECK_SYMBOLS), (symbols, check) => {
+        const expected = expectedCheck(symbols) === check ? { ok: true, code: `${symbols}${check}` } : { ok: false, problem: 'code_check_failed' };
+        expect(parseVoucherCode(`${symbols}${check}`)).toEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('count a wrong data symbol as a failed check, not as a malformed code', () => {

@@ -50,15 +50,17 @@ export function parseVoucherCode(input: string): { ok: true; code: VoucherCode }
     .replace(/[IL]/gu, '1')
     .replace(/O/gu, '0');
   if (cleaned.length !== CODE_LENGTH) return { ok: false, problem: 'code_malformed' };
-  let value = 0n;
-  for (const symbol of cleaned.slice(0, CODE_DATA_LENGTH)) {
-    const digit = SYMBOLS.indexOf(symbol);
+  // Only the 80-bit value modulo 37 matters here: it is folded in symbol by symbol (Horner's rule,
+  // reduced at each step), with plain numbers rather than a BigInt per symbol.
+  let remainder = 0;
+  for (let i = 0; i < CODE_DATA_LENGTH; i++) {
+    const digit = SYMBOLS.indexOf(cleaned.charAt(i));
     if (digit < 0) return { ok: false, problem: 'code_malformed' };
-    value = (value << 5n) | BigInt(digit);
+    remainder = (remainder * 32 + digit) % 37;
   }
   const check = cleaned.charAt(CODE_DATA_LENGTH);
   if (!CHECK_SYMBOLS.includes(check)) return { ok: false, problem: 'code_malformed' };
-  if (CHECK_SYMBOLS[Number(value % 37n)] !== check) return { ok: false, problem: 'code_check_failed' };
+  if (CHECK_SYMBOLS[remainder] !== check) return { ok: false, problem: 'code_check_failed' };
   return { ok: true, code: cleaned as VoucherCode };
 }
 

@@ -168,6 +168,13 @@ describe('the voucher itself', () => {
     expect(lastScanInstant('2026-01-31')).toEqual(new Date('2026-02-28T23:00:00Z'));
     expect(lastScanInstant('2026-06-15')).toEqual(new Date('2026-07-15T22:00:00Z'));
   });
+
+  it('gives the same last scan instant when asked again, as a Date of the caller’s own', () => {
+    const first = lastScanInstant('2026-09-25');
+    first.setTime(0);
+    expect(lastScanInstant('2026-09-25')).toEqual(new Date('2026-10-25T23:00:00Z'));
+    expect(lastScanInstant('2026-09-25')).not.toBe(lastScanInstant('2026-09-25'));
+  });
 });
 
 describe('validity at the exact instants, Europe/Paris', () => {

@@ -102,9 +102,22 @@ export function voucherState(voucher: Omit<VoucherFacts, 'id' | 'faceValueCents'
   return 'usable';
 }
 
+/**
+ * Last scan instants already computed, by end of validity: every voucher of every redemption asks,
+ * and the orders share a handful of dates. Bounded like paris-dates.ts's midnights.
+ */
+const lastScanTimes = new Map<IsoDate, number>();
+const LAST_SCAN_TIMES_KEPT = 4096;
+
 /** The first instant a voucher valid until `validUntil` is refused, tolerance included. */
 export function lastScanInstant(validUntil: IsoDate): Date {
-  return endOfParisDay(addMonths(validUntil, SCAN_TOLERANCE_MONTHS));
+  let time = lastScanTimes.get(validUntil);
+  if (time === undefined) {
+    time = endOfParisDay(addMonths(validUntil, SCAN_TOLERANCE_MONTHS)).getTime();
+    if (lastScanTimes.size >= LAST_SCAN_TIMES_KEPT) lastScanTimes.clear();
+    lastScanTimes.set(validUntil, time);
+  }
+  return new Date(time);
 }
 
 const STATE_REFUSAL: Record<Exclude<VoucherState, 'usable'>, RefusalReason> = {
@@ -122,12 +135,22 @@ export function voucherRefusal(voucher: VoucherFacts, now: Date): RefusalReason 
   return state === 'usable' ? undefined : STATE_REFUSAL[state];
 }
 
+/** The last day asked and its earliest service day: "today" changes once a day, redemptions do not. */
+let earliestFor: { today: IsoDate; earliest: IsoDate } = { today: '', earliest: '' };
+
+/**
+ * Services are recorded by the end of their month; the next month's scans still take them, the
+ * settlement's grace day decides what is paid when: the earliest day is the first of last month.
+ */
+function earliestServiceDay(today: IsoDate): IsoDate {
+  if (earliestFor.today !== today) earliestFor = { today, earliest: firstDayOfMonth(addMonths(firstDayOfMonth(today), -1)) };
+  return earliestFor.earliest;
+}
+
 /** What is wrong with the place and service, before any voucher is looked at. */
 export function serviceRefusal(facts: RedemptionFacts): RefusalReason | undefined {
   const today = parisDay(facts.now);
-  // Services are recorded by the end of their month; the next month's scans still take them, the
-  // settlement's grace day decides what is paid when.
-  if (facts.serviceDate > today || facts.serviceDate < firstDayOfMonth(addMonths(firstDayOfMonth(today), -1))) return 'service_date_invalid';
+  if (facts.serviceDate > today || facts.serviceDate < earliestServiceDay(today)) return 'service_date_invalid';
   if (!facts.place.providerQualified) return 'provider_not_qualified';
   if (facts.place.providerSuspended) return 'provider_suspended';
   if (!facts.place.published) return 'place_not_published';
