@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { AppContext } from '../../app-context.js';
+import { PREPARED } from '../../db/prepared.js';
 import { batchedLoader } from '../../lib/batched-loader.js';
 import { hashSecretToken, newSecretToken, sameHash } from '../../lib/secret-tokens.js';
 import type { Actor } from '../actor.js';
@@ -88,6 +90,7 @@ export async function revokeApiToken(ctx: AppContext, actor: Actor, input: { org
 
 interface TokenRow {
   id: string;
+  prefix: string;
   organisation_id: string;
   kind: OrganisationKind;
   secret_hash: Buffer;
@@ -107,13 +110,12 @@ function tokenLoader(ctx: AppContext) {
   let loader = tokenLoaders.get(ctx);
   if (!loader) {
     loader = batchedLoader(async (prefixes: readonly string[]) => {
-      const rows = await ctx.db
-        .selectFrom('api_tokens as t')
-        .innerJoin('organisations as o', 'o.id', 't.organisation_id')
-        .select(['t.id', 't.prefix', 't.organisation_id', 'o.kind', 't.secret_hash', 't.scopes', 't.last_used_at'])
-        .where('t.prefix', 'in', prefixes)
-        .where('t.revoked_at', 'is', null)
-        .execute();
+      // Fixed text whatever the number of prefixes: prepared once per connection (db/prepared.ts).
+      const { rows } = await sql<TokenRow>`${sql.raw(PREPARED)}
+        select t.id, t.prefix, t.organisation_id, o.kind, t.secret_hash, t.scopes, t.last_used_at
+        from api_tokens t
+        join organisations o on o.id = t.organisation_id
+        where t.prefix = any(${prefixes}::text[]) and t.revoked_at is null`.execute(ctx.db);
       return new Map(rows.map((row) => [row.prefix, row]));
     }, 2);
     tokenLoaders.set(ctx, loader);
