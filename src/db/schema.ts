@@ -512,7 +512,7 @@ export interface PayoutLinesTable {
 export interface ProviderSubscriptionsTable {
   provider_id: string;
   plan: 'monthly' | 'yearly';
-  started_on: string;
+  started_on: string | null;
   created_at: Timestamp;
 }
 

@@ -120,7 +120,6 @@ export const DOMAIN_ERROR_CODES = [
   'payout_status_conflict',
   'payout_batch_unknown',
   'subscription_plan_invalid',
-  'subscription_not_started',
   'settlement_in_progress',
   'export_period_invalid',
   'too_many_refusals',

@@ -167,7 +167,6 @@ export const ERROR_TABLE = {
   payout_status_conflict: { status: 409, message: 'Ce virement a changé d’état entre-temps : rechargez la page.' },
   payout_batch_unknown: { status: 404, message: 'Ce fichier de virements n’existe pas.' },
   subscription_plan_invalid: { status: 400, message: 'Choisissez l’abonnement mensuel ou annuel.' },
-  subscription_not_started: { status: 409, message: 'Votre abonnement commence avec le premier chèque encaissé : vous pourrez choisir sa formule à partir de ce moment-là, avant sa première facture.' },
   settlement_in_progress: { status: 409, message: 'Le règlement mensuel est en cours : réessayez dans quelques minutes.' },
   export_period_invalid: { status: 400, message: 'Indiquez une période valide : une année AAAA, ou deux dates AAAA-MM-JJ dans l’ordre.' },
   too_many_refusals: { status: 429, message: 'Trop de chèques refusés en peu de temps pour ce lieu ou ce compte : patientez dix minutes avant de recommencer.' },

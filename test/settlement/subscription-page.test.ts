@@ -74,17 +74,21 @@ describe('who may choose the plan', () => {
 });
 
 describe('before the first scan', () => {
-  it('explains the plans without a form, and refuses a choice (409)', async () => {
+  it('explains the plans before the first scan and lets an admin choose ahead; the default plan again writes nothing', async () => {
     const { client: admin, body } = await onPaymentsPage(lieu.provider.admin.email);
     expect(body).toContain('<h2 id="abonnement">Abonnement</h2>');
     expect(body).toContain('L’abonnement à la plateforme commence avec votre premier chèque encaissé. Le mois de ce premier chèque est offert');
+    expect(body).toContain('<dt>Formule</dt><dd>Formule mensuelle (7 € HT par mois, soit 8,40 € TTC), à partir de la première période facturée</dd>');
     expect(body).toContain('Formule mensuelle : 7 € HT par mois, soit 8,40 € TTC');
     expect(body).toContain('Formule annuelle : 77 € HT par an, soit 92,40 € TTC');
-    expect(body).not.toContain(`action="${FORM}"`);
-    const refused = await admin.post(FORM, { plan: 'yearly' });
-    expect(refused.statusCode).toBe(409);
-    expect(flat(refused.body)).toContain('Votre abonnement commence avec le premier chèque encaissé');
+    expect(body).toContain(`action="${FORM}"`);
+    expect(body).toContain('Votre choix s’applique dès la première période facturée');
+    expect(body).toContain('value="monthly" checked>');
+    const same = await admin.post(FORM, { plan: 'monthly' });
+    expect(same.statusCode).toBe(303);
+    expect(same.headers.location).toBe('/structure/paiements?ok=abonnement-inchange#abonnement');
     expect(await subscriptions()).toEqual([]);
+    expect(await planEvents()).toEqual([]);
   });
 });
 

@@ -55,15 +55,41 @@ describe('periods', () => {
 });
 
 describe('choosing the plan', () => {
-  it('is refused before the first scan, and writes nothing', async () => {
+  it('is possible before the first scan: the plan waits, the subscription starts at the first scan', async () => {
     const purse = await createPurse(t.ctx);
     const lieu = await createPaidProvider(t.ctx, 'Lieu sans scan', 'bordeaux', { iban: IBANS[0], bic: null });
-    await expect(chooseSubscriptionPlan(t.ctx, adminOf(lieu), idOf(lieu), 'yearly')).rejects.toMatchObject({ code: 'subscription_not_started' });
-    expect(await t.ctx.db.selectFrom('provider_subscriptions').selectAll().execute()).toEqual([]);
-    expect(await planEvents(lieu)).toEqual([]);
-    expect(await loadSubscriptionOverview(t.ctx, idOf(lieu), '2026-03-02')).toMatchObject({ status: 'not_started' });
+    at(t.clock, '2026-03-02T10:00:00Z');
+    expect(await loadSubscriptionOverview(t.ctx, idOf(lieu), '2026-03-02')).toMatchObject({ status: 'not_started', plan: 'monthly' });
+    expect(await chooseSubscriptionPlan(t.ctx, adminOf(lieu), idOf(lieu), 'yearly')).toEqual({ changed: true, plan: 'yearly', appliesFrom: null });
+    expect(await t.ctx.db.selectFrom('provider_subscriptions').select(['provider_id', 'plan', 'started_on']).execute()).toEqual([
+      { provider_id: idOf(lieu), plan: 'yearly', started_on: null },
+    ]);
+    expect(await planEvents(lieu)).toEqual([
+      { action: 'subscription.plan_chosen', subject_type: 'provider_subscription', actor_user_id: lieu.provider.admin.id, before: { plan: 'monthly' }, after: { plan: 'yearly', appliesFrom: null } },
+    ]);
+    expect(await loadSubscriptionOverview(t.ctx, idOf(lieu), '2026-03-02')).toMatchObject({ status: 'not_started', plan: 'yearly' });
+    // A month settled without any scan invoices nothing.
+    await settle('2026-02');
+    expect(await invoicesOf(lieu)).toEqual([]);
 
-    // From the first scan on, before any settlement: the choice starts the subscription at the scan's day.
+    // The first scan, then its month (free) and the next one settled: the chosen plan's first period is invoiced once.
+    at(t.clock, '2026-03-10T10:00:00Z');
+    await scan(t.ctx, lieu, 'bordeaux', await purse.take(1));
+    expect(await loadSubscriptionOverview(t.ctx, idOf(lieu), '2026-03-10')).toMatchObject({ status: 'started', plan: 'yearly', startedOn: '2026-03-10' });
+    await settle('2026-03');
+    expect(await t.ctx.db.selectFrom('provider_subscriptions').select(['plan', 'started_on']).execute()).toEqual([{ plan: 'yearly', started_on: '2026-03-10' }]);
+    expect(await invoicesOf(lieu)).toEqual([]);
+    at(t.clock, '2026-04-15T10:00:00Z');
+    // 10 vouchers (a service takes 3 at most): 100 € − 4 € of fees cover the year's 92,40 €.
+    for (const count of [3, 3, 3, 1]) await scan(t.ctx, lieu, 'bordeaux', await purse.take(count));
+    await settle('2026-04');
+    expect(await invoicesOf(lieu)).toMatchObject([{ period_start: '2026-04-01', period_end: '2027-03-31', amount_excl_vat_cents: 7700, vat_cents: 1540, amount_incl_vat_cents: 9240 }]);
+    await expectSoundLedger(t.ctx);
+  });
+
+  it('before any settlement, from the first scan on, starts the subscription at the scan’s day', async () => {
+    const purse = await createPurse(t.ctx);
+    const lieu = await createPaidProvider(t.ctx, 'Lieu', 'bordeaux', { iban: IBANS[0], bic: null });
     at(t.clock, '2026-03-10T10:00:00Z');
     await scan(t.ctx, lieu, 'bordeaux', await purse.take(1));
     at(t.clock, '2026-03-12T10:00:00Z');

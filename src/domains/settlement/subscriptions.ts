@@ -32,10 +32,11 @@ import type { Platform } from './statements.js';
  * The plan (chooseSubscriptionPlan): `provider_subscriptions.plan` is the plan of the next period
  * not invoiced yet, and of the ones after it. A provider admin may change it at any time from the
  * first scan on; an invoiced period never changes and is never refunded: a yearly period invoiced
- * runs to its end, and the new plan starts the day after. Before the first scan there is no row to
- * hold a choice (`started_on` is required): the default monthly plan applies, and the free first
- * month leaves time to choose before the first invoice. A change takes the settlement's lock shared,
- * so that it never slips between a running settlement's reading of the plans and its commit.
+ * runs to its end, and the new plan starts the day after. Before the first scan, the choice is a row
+ * with the plan alone (`started_on` null, migration 0008), never invoiced; the first settlement that
+ * pays the provider sets its start. Without any choice the monthly plan applies. A change takes
+ * the settlement's lock shared, so that it never slips between a running settlement's reading of
+ * the plans and its commit.
  *
  * The settlement functions below run inside settleMonth's transaction, on its temporary tables
  * (`settle_lines`, `settle_payouts`): set-based SQL, so that 5,000 providers cost a few statements.
@@ -50,15 +51,20 @@ export interface SubscriptionPrices {
   vatBp: number;
 }
 
-/** Creates the missing subscriptions of the providers paid by this settlement (settle_lines). */
+/**
+ * Starts the subscriptions of the providers paid by this settlement (settle_lines) that have none,
+ * or only a plan chosen before their first scan: at the day of their first scan (a provider never
+ * paid before has all its scans in settle_lines).
+ */
 export async function startSubscriptions(trx: Kysely<DB>, now: Date): Promise<number> {
   const result = await sql`
     insert into provider_subscriptions (provider_id, plan, started_on, created_at)
     select l.provider_id, 'monthly', min(l.service_date), ${now}::timestamptz
     from settle_lines l
-    where not exists (select 1 from provider_subscriptions s where s.provider_id = l.provider_id)
+    where not exists (select 1 from provider_subscriptions s where s.provider_id = l.provider_id and s.started_on is not null)
     group by l.provider_id
-    on conflict (provider_id) do nothing`.execute(trx);
+    on conflict (provider_id) do update set started_on = excluded.started_on
+      where provider_subscriptions.started_on is null`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -184,8 +190,9 @@ export function planOfPeriod(start: IsoDate, end: IsoDate): SubscriptionPlan {
   return end >= periodOf('yearly', start).end ? 'yearly' : 'monthly';
 }
 
-/** The start of the next period not invoiced yet, by the rule of invoiceDueSubscriptions. */
-async function nextUninvoicedStart(db: Kysely<DB>, providerId: string, startedOn: IsoDate): Promise<IsoDate> {
+/** The start of the next period not invoiced yet, by the rule of invoiceDueSubscriptions; null before the first scan. */
+async function nextUninvoicedStart(db: Kysely<DB>, providerId: string, startedOn: IsoDate | null): Promise<IsoDate | null> {
+  if (startedOn === null) return null;
   const { rows } = await sql<{ last: IsoDate | null }>`
     select max(period_end) as last from subscription_invoices where provider_id = ${providerId}::uuid`.execute(db);
   const last = rows[0]?.last ?? null;
@@ -196,14 +203,14 @@ export interface PlanChoice {
   /** False when the plan was already this one: nothing written. */
   changed: boolean;
   plan: SubscriptionPlan;
-  /** The first day of the first period charged with this plan. */
-  appliesFrom: IsoDate;
+  /** The first day of the first period charged with this plan; null before the first scan (the first period invoiced). */
+  appliesFrom: IsoDate | null;
 }
 
 /**
- * A provider admin chooses the plan of the periods not invoiced yet (see the rules at the top).
- * Refused before the first scan (subscription_not_started) and while a settlement runs
- * (settlement_in_progress); recorded in the journal with the period it applies from.
+ * A provider admin chooses the plan of the periods not invoiced yet (see the rules at the top),
+ * before the first scan too. Refused while a settlement runs (settlement_in_progress); recorded in
+ * the journal with the period it applies from.
  */
 export async function chooseSubscriptionPlan(ctx: AppContext, actor: Actor, providerId: string, plan: string): Promise<PlanChoice> {
   if (!isSubscriptionPlan(plan)) throw new DomainError('subscription_plan_invalid', 'plan');
@@ -219,22 +226,33 @@ export async function chooseSubscriptionPlan(ctx: AppContext, actor: Actor, prov
       from redemptions r
       where r.provider_id = ${providerId}::uuid
       having count(*) > 0
-      on conflict (provider_id) do nothing`.execute(trx);
+      on conflict (provider_id) do update set started_on = excluded.started_on
+        where provider_subscriptions.started_on is null`.execute(trx);
     const subscription = await trx
       .selectFrom('provider_subscriptions')
       .select(['plan', 'started_on'])
       .where('provider_id', '=', providerId)
       .forUpdate()
       .executeTakeFirst();
-    if (!subscription) throw new DomainError('subscription_not_started');
-    const appliesFrom = await nextUninvoicedStart(trx, providerId, subscription.started_on);
-    if (subscription.plan === plan) return { changed: false, plan, appliesFrom };
-    await trx.updateTable('provider_subscriptions').set({ plan }).where('provider_id', '=', providerId).where('plan', '=', subscription.plan).execute();
+    // Before the first scan and any choice, the monthly plan applies; choosing it writes nothing.
+    const current = subscription?.plan ?? 'monthly';
+    const appliesFrom = await nextUninvoicedStart(trx, providerId, subscription?.started_on ?? null);
+    if (current === plan) return { changed: false, plan, appliesFrom };
+    if (subscription) {
+      await trx.updateTable('provider_subscriptions').set({ plan }).where('provider_id', '=', providerId).where('plan', '=', current).execute();
+    } else {
+      // The plan alone, until the first scan (migration 0008); two first choices at once: the last one stays, both journaled.
+      await trx
+        .insertInto('provider_subscriptions')
+        .values({ provider_id: providerId, plan, started_on: null, created_at: now })
+        .onConflict((oc) => oc.column('provider_id').doUpdateSet({ plan }))
+        .execute();
+    }
     await recordAuditEvent(trx, actor, now, {
       action: 'subscription.plan_chosen',
       subjectType: 'provider_subscription',
       subjectId: providerId,
-      before: { plan: subscription.plan },
+      before: { plan: current },
       after: { plan, appliesFrom },
     });
     return { changed: true, plan, appliesFrom };
@@ -261,7 +279,12 @@ export interface SubscriptionInvoiceView {
 }
 
 export type SubscriptionOverview =
-  | { status: 'not_started'; prices: Record<SubscriptionPlan, PlanPrice> }
+  | {
+      status: 'not_started';
+      prices: Record<SubscriptionPlan, PlanPrice>;
+      /** The plan chosen ahead, or the monthly one: it applies from the first period invoiced. */
+      plan: SubscriptionPlan;
+    }
   | {
       status: 'started';
       prices: Record<SubscriptionPlan, PlanPrice>;
@@ -295,8 +318,8 @@ export async function loadSubscriptionOverview(ctx: AppContext, providerId: stri
   ]);
   // Before the first settlement, the row does not exist yet: the first scan gives the start.
   const startedOn = row?.started_on ?? firstScan?.day ?? null;
-  if (!startedOn) return { status: 'not_started', prices };
   const plan = row?.plan ?? 'monthly';
+  if (!startedOn) return { status: 'not_started', prices, plan };
   const invoices: SubscriptionInvoiceView[] = invoiceRows.map((invoice) => ({
     id: invoice.id,
     number: invoice.number,

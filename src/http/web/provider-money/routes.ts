@@ -21,7 +21,7 @@ const planForm = z.object({
 
 /** Messages after a Post/Redirect/Get, chosen by a code in the query string (never free text). */
 const DONE_MESSAGES: Record<string, string> = {
-  abonnement: 'La formule de l’abonnement est enregistrée : elle s’applique à partir de la prochaine période non facturée.',
+  abonnement: 'La formule de l’abonnement est enregistrée : elle s’applique à partir de la prochaine période non facturée (la première, si aucune ne l’est encore).',
   'abonnement-inchange': 'C’était déjà la formule de votre abonnement : rien n’a changé.',
 };
 

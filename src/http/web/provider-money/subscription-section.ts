@@ -38,11 +38,14 @@ export function subscriptionSection(overview: SubscriptionOverview, form: Subscr
     return html`<section aria-labelledby="abonnement" class="subscription">
 <h2 id="abonnement">Abonnement</h2>
 <p>L’abonnement à la plateforme commence avec votre premier chèque encaissé. Le mois de ce premier chèque est offert ; l’abonnement est ensuite déduit de vos virements, avec une facture pour chaque période.</p>
-<ul>
-  <li>${planLabel('monthly', prices.monthly)}</li>
-  <li>${planLabel('yearly', prices.yearly)}</li>
-</ul>
-<p class="hint">Sans choix de votre part, la formule mensuelle s’applique. Vous pourrez choisir la formule annuelle dès votre premier chèque encaissé, avant la première facture.</p>
+<dl class="summary">
+  <dt>Formule</dt><dd>Formule ${PLAN_NAMES[overview.plan]} (${priceText(overview.plan, prices[overview.plan])}), à partir de la première période facturée</dd>
+</dl>
+${
+  form.canChoose
+    ? choiceForm(overview, 'Votre choix s’applique dès la première période facturée : celle qui suit le mois de votre premier chèque encaissé, qui est offert.', form)
+    : html`<p class="hint">Sans choix de votre part, la formule mensuelle s’applique. Seuls les administrateurs et administratrices de la structure peuvent choisir la formule.</p>`
+}
 </section>`;
   }
   const { plan, current, next } = overview;
@@ -60,7 +63,7 @@ export function subscriptionSection(overview: SubscriptionOverview, form: Subscr
   <dt>Prochaine facture</dt><dd>Période ${period(next.start, next.end)}, formule ${PLAN_NAMES[next.plan]} : ${formatEuros(next.price.excludingVatCents)} HT + ${formatEuros(next.price.vatCents)} de TVA = <strong>${formatEuros(next.price.includingVatCents)} TTC</strong>. Établie lors du règlement des services ${ofMonth(next.start)}, elle est déduite de ce virement, ou reportée sur un virement suivant s’il ne la couvre pas.</dd>
 </dl>
 ${invoicesTable(overview.invoices)}
-${form.canChoose ? choiceForm(overview, next.start, form) : html`<p class="hint">Seuls les administrateurs et administratrices de la structure peuvent changer la formule de l’abonnement.</p>`}
+${form.canChoose ? choiceForm(overview, `Votre choix s’applique à partir de la prochaine période non facturée, qui commence le ${formatLongDate(next.start)}. Une période déjà facturée n’est ni modifiée ni remboursée.`, form) : html`<p class="hint">Seuls les administrateurs et administratrices de la structure peuvent changer la formule de l’abonnement.</p>`}
 </section>`;
 }
 
@@ -85,14 +88,14 @@ function invoicesTable(invoices: readonly SubscriptionInvoiceView[]): SafeHtml {
 </table>`;
 }
 
-function choiceForm(overview: SubscriptionOverview & { status: 'started' }, appliesFrom: string, form: SubscriptionForm): SafeHtml {
+function choiceForm(overview: SubscriptionOverview, hint: string, form: SubscriptionForm): SafeHtml {
   return html`<h3>Choisir la formule</h3>
 <form method="post" action="/structure/paiements/abonnement" novalidate>
   ${csrfField(form.csrf)}
   ${radiosField({
     name: 'plan',
     legend: 'Formule de l’abonnement',
-    hint: `Votre choix s’applique à partir de la prochaine période non facturée, qui commence le ${formatLongDate(appliesFrom)}. Une période déjà facturée n’est ni modifiée ni remboursée.`,
+    hint,
     options: SUBSCRIPTION_PLANS.map((plan) => ({ value: plan, label: planLabel(plan, overview.prices[plan]) })),
     value: form.values.plan ?? overview.plan,
     error: form.errors.plan,
