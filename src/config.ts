@@ -44,7 +44,14 @@ export interface Config {
   /** Code checks on the holder's page (/mon-pass) per network origin and hour. */
   holderLookupsMax: number;
   /** Who runs this installation, as printed on order forms and invoices. */
-  platform: { name: string; address: string; siret: string; email: string };
+  platform: {
+    name: string;
+    address: string;
+    siret: string;
+    email: string;
+    /** Intra-EU VAT number; null: derived from the SIRET (print/invoice.ts), as the tax office does. */
+    vatNumber: string | null;
+  };
   /**
    * The money rules (DOMAIN.md), recorded with each settlement so that history never moves: fees in
    * basis points of the vouchers' value (300 + 100 = 4 %), scans taken for a month until its grace
@@ -96,6 +103,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: env.PASSNUM_PLATFORM_ADDRESS || 'Adresse à configurer (PASSNUM_PLATFORM_ADDRESS)',
       siret: env.PASSNUM_PLATFORM_SIRET || '00000000000000',
       email: env.PASSNUM_PLATFORM_EMAIL || 'contact@passnum.localhost',
+      vatNumber: env.PASSNUM_PLATFORM_VAT_NUMBER?.replace(/\s/gu, '') || null,
     },
     money: {
       platformFeeBp: integer(env.PASSNUM_FEE_PLATFORM_BP, 300, 'PASSNUM_FEE_PLATFORM_BP'),

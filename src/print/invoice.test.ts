@@ -1,12 +1,16 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkInvoice, formatIban, frenchVatNumber, type Invoice } from './invoice.js';
+import { pdfTextOf, plain } from '../../test/print/support.js';
+import { checkInvoice, formatIban, frenchVatNumber, renderInvoice, type Invoice } from './invoice.js';
 
 const invoice = (changes: Partial<Invoice> = {}): Invoice => ({
   number: 'A-2026-000001',
   issuedOn: '2026-04-06',
   period: 'Période du 1er mars 2026 au 31 mars 2026',
   subject: 'test',
-  seller: { name: 'passnum', address: '1 rue', siret: '40483304800022', email: 'a@b.fr' },
+  seller: { name: 'passnum', address: '1 rue', siret: '40483304800022', email: 'a@b.fr', vatNumber: null },
   buyer: { caption: 'Lieu qualifié', name: 'Lieu' },
   heading: 'Abonnement',
   lines: [{ reference: 'Abonnement', label: 'Formule mensuelle', quantity: 1, unitCents: 700, amountCents: 700 }],
@@ -56,4 +60,24 @@ describe('frenchVatNumber', () => {
 
 it('groups an IBAN by four', () => {
   expect(formatIban('FR7630006000011234567890189')).toBe('FR76 3000 6000 0112 3456 7890 189');
+});
+
+describe('the seller’s VAT number', () => {
+  /** The invoice's text, as pdftotext reads it. */
+  async function textOf(seller: Partial<Invoice['seller']>): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'passnum-invoice-'));
+    try {
+      const file = path.join(dir, 'facture.pdf');
+      await writeFile(file, await renderInvoice(invoice({ seller: { ...invoice().seller, ...seller } })));
+      return plain(await pdfTextOf(file));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('is the one configured, else derived from the SIRET, else named as a setting to fill in', async () => {
+    expect(await textOf({ vatNumber: 'FR00123456789' })).toContain('N° TVA intracommunautaire : FR00123456789');
+    expect(await textOf({})).toContain('N° TVA intracommunautaire : FR83404833048');
+    expect(await textOf({ siret: '00000000000000' })).toContain('N° TVA intracommunautaire : à configurer (PASSNUM_PLATFORM_VAT_NUMBER)');
+  });
 });

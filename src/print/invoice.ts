@@ -1,3 +1,4 @@
+import { luhnValid } from '../domains/providers/identifiers.js';
 import { formatLongDate, type IsoDate } from '../lib/paris-dates.js';
 import { formatCents } from './pdf-kit.js';
 import { amountsBlock, formatCount, formatRate, letterheadBlock, renderPagedDocument, textBlocks, WIDTH, type Block, type Column } from './statement.js';
@@ -19,6 +20,8 @@ export interface InvoiceSeller {
   address: string;
   siret: string;
   email: string;
+  /** As configured; null: derived from the SIRET. */
+  vatNumber: string | null;
 }
 
 export interface InvoiceBuyer {
@@ -68,8 +71,9 @@ export interface Invoice {
 
 export function renderInvoice(invoice: Invoice): Promise<Buffer> {
   checkInvoice(invoice);
-  // An invoice must carry it; the installation's placeholder SIRET gives none, and says so.
-  const vatNumber = frenchVatNumber(invoice.seller.siret) ?? 'à configurer (PASSNUM_PLATFORM_SIRET)';
+  // An invoice must carry the seller's VAT number: configured, else derived from a real SIRET;
+  // with neither (a demonstration instance), the invoice says which setting is missing.
+  const vatNumber = invoice.seller.vatNumber ?? frenchVatNumber(invoice.seller.siret) ?? 'à configurer (PASSNUM_PLATFORM_VAT_NUMBER)';
   return renderPagedDocument({
     title: `Facture ${invoice.number}`,
     subject: invoice.subject,
@@ -160,18 +164,9 @@ export function frenchVatNumber(siret: string): string | null {
   const digits = siret.replace(/\s/gu, '');
   if (!/^\d{9}(\d{5})?$/u.test(digits)) return null;
   const siren = digits.slice(0, 9);
-  if (!luhn(siren) || Number(siren) === 0) return null;
+  if (!luhnValid(siren) || Number(siren) === 0) return null;
   const key = (12 + 3 * (Number(siren) % 97)) % 97;
   return `FR${String(key).padStart(2, '0')}${siren}`;
-}
-
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (const [i, char] of [...digits].reverse().entries()) {
-    const doubled = i % 2 === 1 ? Number(char) * 2 : Number(char);
-    sum += doubled > 9 ? doubled - 9 : doubled;
-  }
-  return sum % 10 === 0;
 }
 
 /** « FR76 3000 6000 0112 3456 7890 189 »: an IBAN as it is read out, by groups of four. */

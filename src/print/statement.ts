@@ -166,8 +166,8 @@ function drawFooter(doc: Pdf, input: PagedDocument, page: number, pages: number)
 // Shared pieces: the letterhead, amounts, dates
 
 export interface Letterhead {
-  /** `vatNumber`: on the invoices only (invoice.ts), where the law asks for it. */
-  platform: { name: string; address: string; siret: string; email: string; vatNumber?: string };
+  /** `vatNumber`: printed when known (configured; invoice.ts also derives it, the law asks it there). */
+  platform: { name: string; address: string; siret: string; email: string; vatNumber?: string | null };
   title: string;
   /** Lines under the title, right-aligned (number, date, period). */
   references: string[];

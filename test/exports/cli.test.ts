@@ -13,7 +13,7 @@ import { run } from '../support/cli.js';
 import { onPostgres, openTestDatabase, testConfig } from '../support/context.js';
 
 const SIRET = '12345678900017';
-const config = testConfig({ platform: { name: 'passnum', address: 'Paris', siret: SIRET, email: 'contact@passnum.fr' } });
+const config = testConfig({ platform: { name: 'passnum', address: 'Paris', siret: SIRET, email: 'contact@passnum.fr', vatNumber: null } });
 
 let dir: string;
 beforeAll(async () => {

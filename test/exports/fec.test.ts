@@ -13,7 +13,7 @@ import { setClock } from '../support/voucher-fixtures.js';
 
 let t: TestContext;
 beforeEach(async () => {
-  t = await createTestContext({ platform: { name: 'passnum', address: 'Paris', siret: '12345678900017', email: 'contact@passnum.fr' } });
+  t = await createTestContext({ platform: { name: 'passnum', address: 'Paris', siret: '12345678900017', email: 'contact@passnum.fr', vatNumber: null } });
 });
 afterEach(async () => t.close());
 

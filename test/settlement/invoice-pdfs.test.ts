@@ -18,7 +18,7 @@ import { SignedInClients, WebClient } from '../support/web-client.js';
  * then what they say: the amounts stored, in French, and a refusal when they do not add up.
  */
 
-const PLATFORM = { name: 'Groupement passnum', address: '12 rue des Ponts, 33000 Bordeaux', siret: '40483304800022', email: 'factures@passnum.test' };
+const PLATFORM = { name: 'Groupement passnum', address: '12 rue des Ponts, 33000 Bordeaux', siret: '40483304800022', email: 'factures@passnum.test', vatNumber: null };
 const OPERATOR = 'compta@operateur.test';
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 

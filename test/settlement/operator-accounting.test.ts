@@ -17,7 +17,7 @@ const SIRET = '12345678900017';
 beforeAll(async () => {
   t = await createTestApp({
     rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } },
-    platform: { name: 'passnum', address: '1 rue de la Paix, 75002 Paris', siret: SIRET, email: 'contact@passnum.test' },
+    platform: { name: 'passnum', address: '1 rue de la Paix, 75002 Paris', siret: SIRET, email: 'contact@passnum.test', vatNumber: null },
   });
   const operator = await createOrganisation(t.ctx, 'operator', 'Opérateur');
   await createPerson(t.ctx, OPERATOR_ADMIN, [[operator.id, 'admin']]);
