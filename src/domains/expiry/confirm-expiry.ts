@@ -8,6 +8,7 @@ import { DomainError } from '../errors.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
 import { expirySchedule, orderFigures } from './expire-orders.js';
 import type { OrderFigures } from './expiry-mails.js';
+import { isUuid } from '../../lib/uuid.js';
 
 /**
  * The J-15 stage, « blocage à confirmer » (DOMAIN.md, flow 6): once runExpiry has recorded the
@@ -36,7 +37,6 @@ import type { OrderFigures } from './expiry-mails.js';
  * Nothing here changes what holders and places can do: validity is the order's, rules.ts decides.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 export const EXPIRY_CONFIRMED_ACTION = 'order.expiry_confirmed';
 
@@ -118,7 +118,7 @@ export async function listOrdersToConfirm(ctx: AppContext, funderId: string): Pr
  * stage is not recorded, or whose end date has passed unconfirmed, is `order_status_conflict`.
  */
 export async function confirmExpiry(ctx: AppContext, actor: Actor, input: { funderId: string; orderId: string }): Promise<{ recorded: boolean }> {
-  if (!UUID.test(input.orderId)) throw new DomainError('order_unknown');
+  if (!isUuid(input.orderId)) throw new DomainError('order_unknown');
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const order = await trx

@@ -10,6 +10,7 @@ import { postFunderPayment } from '../ledger/money-events.js';
 import { formatDocumentNumber, nextDocumentNumber } from '../numbering/document-numbers.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
 import { parseMonth, scansUntil, type Platform } from './statements.js';
+import { isUuid } from '../../lib/uuid.js';
 
 /**
  * The monthly invoice of a funder whose orders are billed on use: the face value of its vouchers
@@ -139,7 +140,6 @@ export interface FunderInvoiceDocument {
   paid: { on: IsoDate; reference: string } | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 interface PaymentRecord {
   on: IsoDate;
@@ -249,7 +249,7 @@ export async function listInvoicesOfAllFunders(ctx: AppContext, options: { payme
  * no longer matches them is `settlement_integrity_failed`, never printed.
  */
 export async function loadFunderInvoice(ctx: AppContext, invoiceId: string, funderId?: string): Promise<FunderInvoiceDocument> {
-  if (!UUID.test(invoiceId)) throw new DomainError('funder_invoice_unknown');
+  if (!isUuid(invoiceId)) throw new DomainError('funder_invoice_unknown');
   let query = ctx.db
     .selectFrom('funder_invoices')
     .innerJoin('organisations', 'organisations.id', 'funder_invoices.funder_id')
@@ -313,7 +313,7 @@ export async function loadFunderInvoice(ctx: AppContext, invoiceId: string, fund
 export async function recordFunderPayment(ctx: AppContext, actor: Actor, invoiceId: string, reference: string): Promise<{ invoiceId: string; number: string; amountCents: number; entrySeq: number }> {
   const ref = reference.trim();
   if (ref.length === 0 || ref.length > 100) throw new DomainError('funder_payment_reference_required', 'reference');
-  if (!UUID.test(invoiceId)) throw new DomainError('funder_invoice_unknown');
+  if (!isUuid(invoiceId)) throw new DomainError('funder_invoice_unknown');
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const invoice = await trx.selectFrom('funder_invoices').selectAll().where('id', '=', invoiceId).forUpdate().executeTakeFirst();

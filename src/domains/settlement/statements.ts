@@ -9,6 +9,7 @@ import { formatVoucherSerial } from '../vouchers/codes.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
 import { invoicesToDeduct } from './fees.js';
 import { parseSettlementMonth, requestedOn, scansUntil as graceDayEnd } from './settlement-calendar.js';
+import { isUuid } from '../../lib/uuid.js';
 
 /**
  * What the money looks like to those it concerns: a provider's statement of one payout (every
@@ -29,7 +30,6 @@ export const PAYOUT_STATUS_LABELS: Record<PayoutStatus, string> = {
   nothing_to_pay: 'Aucun virement : rien à payer ce mois-ci',
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 // ---------------------------------------------------------------------------------------------
 // Months and dates
@@ -120,7 +120,7 @@ export interface ProviderStatement {
 
 /** One payout's statement; with `providerId`, another provider's payout is `payout_unknown`. */
 export async function loadStatement(ctx: AppContext, payoutId: string, providerId?: string): Promise<ProviderStatement> {
-  if (!UUID.test(payoutId)) throw new DomainError('payout_unknown');
+  if (!isUuid(payoutId)) throw new DomainError('payout_unknown');
   const db = ctx.db;
   let query = db
     .selectFrom('payouts')

@@ -10,6 +10,7 @@ import { withVat } from './fees.js';
 import { reserveDocumentNumbers } from './reserve-numbers.js';
 import { SETTLEMENT_LOCK } from './settlement-lock.js';
 import type { Platform } from './statements.js';
+import { isUuid } from '../../lib/uuid.js';
 
 /**
  * The providers' subscription (DOMAIN.md: 7 € HT a month or 77 € HT a year, VAT 20 %, first month
@@ -365,7 +366,6 @@ export interface SubscriptionInvoiceDocument {
   deductedFrom: { statementNumber: string; month: IsoDate } | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 /**
  * One subscription invoice, for its PDF: the amounts stored, the provider it is addressed to and
@@ -374,7 +374,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
  * other or with the rate of their settlement are `settlement_integrity_failed`, never printed.
  */
 export async function loadSubscriptionInvoice(ctx: AppContext, invoiceId: string, providerId?: string): Promise<SubscriptionInvoiceDocument> {
-  if (!UUID.test(invoiceId)) throw new DomainError('subscription_invoice_unknown');
+  if (!isUuid(invoiceId)) throw new DomainError('subscription_invoice_unknown');
   let query = ctx.db
     .selectFrom('subscription_invoices as i')
     .innerJoin('organisations as o', 'o.id', 'i.provider_id')

@@ -13,6 +13,7 @@ import { findService } from '../referential/model.js';
 import { loadReferential } from '../referential/publish-referential.js';
 import { parseTerritory } from '../territories/territory.js';
 import { defaultValidity, MAX_VALIDITY_YEARS, orderTotalCents, type OrderInput } from './order-model.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export type OrderRow = Selectable<OrdersTable>;
 
@@ -172,18 +173,17 @@ export async function moveOrder(
   return order;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 export async function findFunderOrder(db: Kysely<DB>, funderId: string, orderId: string): Promise<OrderRow> {
   // An id that cannot exist (a mistyped address) is unknown, not a database error.
-  if (!UUID.test(orderId)) throw new DomainError('order_unknown');
+  if (!isUuid(orderId)) throw new DomainError('order_unknown');
   const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).where('funder_id', '=', funderId).executeTakeFirst();
   if (!order) throw new DomainError('order_unknown');
   return order;
 }
 
 export async function findOrder(db: Kysely<DB>, orderId: string): Promise<OrderRow> {
-  if (!UUID.test(orderId)) throw new DomainError('order_unknown');
+  if (!isUuid(orderId)) throw new DomainError('order_unknown');
   const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
   if (!order) throw new DomainError('order_unknown');
   return order;

@@ -8,6 +8,7 @@ import { hashVoucherCode, parseVoucherCode, voucherKeys, type VoucherCode } from
 import { redemptionQueue } from './redemption-batch.js';
 import type { Recorder } from './redemption-facts.js';
 import type { RefusalReason } from './rules.js';
+import { isUuid } from '../../lib/uuid.js';
 
 export { assertUnderRefusalLimit, lockVouchers, REFUSAL_WINDOW_MS, type Recorder } from './redemption-facts.js';
 
@@ -71,7 +72,6 @@ export function parseCodes(codes: readonly string[]): VoucherCode[] {
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/u;
 
 /**
@@ -79,10 +79,10 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/u;
  * a mediator that cannot exist (the database would fail on them instead). An empty mediator is none.
  */
 function checkedInput(input: RedemptionInput): RedemptionInput & { mediatorId: string | null } {
-  if (!UUID.test(input.placeId)) throw new DomainError('place_unknown', 'placeId');
+  if (!isUuid(input.placeId)) throw new DomainError('place_unknown', 'placeId');
   if (!isIsoDate(input.serviceDate)) throw new DomainError('service_date_invalid', 'serviceDate');
   const mediatorId = input.mediatorId || null;
-  if (mediatorId !== null && !UUID.test(mediatorId)) throw new DomainError('mediator_unknown', 'mediatorId');
+  if (mediatorId !== null && !isUuid(mediatorId)) throw new DomainError('mediator_unknown', 'mediatorId');
   return { ...input, mediatorId };
 }
 

@@ -4,6 +4,7 @@ import { html, type SafeHtml } from '../../../lib/html.js';
 import { errorEntry } from '../../error-table.js';
 import type { FieldErrors } from '../../views/forms.js';
 import type { FormValues } from '../provider-places/fields.js';
+import { isUuid } from '../../../lib/uuid.js';
 
 /** Helpers shared by the pages of funders, distributors and the operator's orders. */
 
@@ -59,12 +60,11 @@ export function formErrorOf(error: unknown, rename: Record<string, string> = {})
   return { status: entry.status, errors: { [rename[error.field] ?? error.field]: entry.message } };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 /** The order id of the path, or a 404 `order_unknown` for anything that cannot be one. */
 export function orderIdOf(request: FastifyRequest): string {
   const id = (request.params as { id?: unknown }).id;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new DomainError('order_unknown');
+  if (!isUuid(id)) throw new DomainError('order_unknown');
   return id.toLowerCase();
 }
 

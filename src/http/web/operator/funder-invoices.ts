@@ -21,6 +21,7 @@ import { redirectAfterPost, requireSession } from '../../request-context.js';
 import { csrfField, notice, selectField, textField, type FieldErrors } from '../../views/forms.js';
 import { parseForm, sendFormPage } from '../page.js';
 import { formErrorOf, pageOf, pagination } from '../funder/fields.js';
+import { isUuid } from '../../../lib/uuid.js';
 
 /**
  * The invoices of funders billed on use, seen by the operator (/operateur/comptabilite/factures):
@@ -56,11 +57,10 @@ const paymentForm = z.object({
     .max(100, 'La référence fait au plus 100 caractères'),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 function invoiceIdOf(request: FastifyRequest): string {
   const id = (request.params as { id?: unknown }).id;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new DomainError('funder_invoice_unknown');
+  if (!isUuid(id)) throw new DomainError('funder_invoice_unknown');
   return id.toLowerCase();
 }
 

@@ -28,6 +28,7 @@ import { csrfField, notice, textareaField, textField, type FieldErrors } from '.
 import { formatDateTime } from '../../views/labels.js';
 import { parseForm, sendFormPage } from '../page.js';
 import { formErrorOf, pageOf, pagination } from '../funder/fields.js';
+import { isUuid } from '../../../lib/uuid.js';
 
 /**
  * The operator's monthly counter-payments (/operateur/reglements): the settlements by month, a
@@ -69,11 +70,10 @@ const rejectForm = z.object({
     .max(MAX_REJECTION_REASON, `Le motif fait au plus ${MAX_REJECTION_REASON} caractères`),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 function idOf(request: FastifyRequest, unknown: 'payout_unknown' | 'payout_batch_unknown'): string {
   const id = (request.params as { id?: unknown }).id;
-  if (typeof id !== 'string' || !UUID.test(id)) throw new DomainError(unknown);
+  if (!isUuid(id)) throw new DomainError(unknown);
   return id.toLowerCase();
 }
 
