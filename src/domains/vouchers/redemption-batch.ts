@@ -12,13 +12,19 @@ import type { RedemptionInput, RedemptionOutcome, RedemptionResult } from './red
 import { decideRedemption } from './rules.js';
 
 /**
- * Redemptions decided and written by batches. Requests that arrive while earlier batches run wait
- * for the next one, which takes them all (up to MAX_BATCH) in one transaction: one statement for
- * their facts and keys, one for their vouchers (locked, in id order), one for the business rows
- * and their ledger entries, one commit. A request alone is a batch of one. Under load this
+ * Redemptions decided and written by batches. Requests that arrive while a batch reads and writes
+ * wait for the next one, which takes them all (up to MAX_BATCH) in one transaction: one statement
+ * for their facts and keys with their vouchers locked (in id order), one for the business rows,
+ * one for their ledger entries, one commit. A request alone is a batch of one. Under load this
  * divides the round trips, the planning and the commits by the size of the batch, and each hot
  * ledger account (an order's outstanding vouchers, a provider's payable) is locked once per batch
  * instead of once per redemption (npm run bench -- redeem).
+ *
+ * The next batch starts when the one before has written everything and only commits: its reads
+ * and business rows overlap that commit, and the accounts, locked last, are free again or nearly
+ * so when it reaches them. Starting it earlier, as soon as a request arrives, only made batches
+ * smaller (about 13 requests instead of 21 under the bench's 50 connections) and each redemption
+ * dearer (CPU per redemption 0.32 ms instead of 0.27), for no more redemptions per second.
  *
  * The outcome of each request is the one it would have had alone, after those before it in the
  * batch: a voucher spent earlier in the batch is already used, refusals earlier in the batch count
@@ -30,7 +36,7 @@ import { decideRedemption } from './rules.js';
 
 /** Requests taken by one transaction at most. */
 export const MAX_BATCH = 64;
-/** Batches running at once: while one commits, the next one reads and locks. */
+/** Batches running at once: while one commits, the next one reads, locks and writes. */
 export const BATCHES_IN_FLIGHT = 2;
 
 export interface QueuedRedemption {
@@ -62,6 +68,8 @@ export function redemptionQueue(ctx: AppContext): RedemptionQueue {
 export class RedemptionQueue {
   private readonly waiting: Waiting[] = [];
   private running = 0;
+  /** A batch is reading or writing: the next one waits until it only commits. */
+  private writing = false;
   /** Ledger accounts seen committed: they are never deleted, so they need not be inserted again. */
   private readonly knownAccounts = new Set<string>();
 
@@ -75,11 +83,20 @@ export class RedemptionQueue {
   }
 
   private pump(): void {
-    while (this.running < BATCHES_IN_FLIGHT && this.waiting.length > 0) {
+    while (this.running < BATCHES_IN_FLIGHT && !this.writing && this.waiting.length > 0) {
       const batch = this.take();
       this.running++;
-      void this.run(batch).finally(() => {
+      this.writing = true;
+      let written = false;
+      const onWritten = () => {
+        if (written) return;
+        written = true;
+        this.writing = false;
+        this.pump();
+      };
+      void this.run(batch, onWritten).finally(() => {
         this.running--;
+        onWritten();
         this.pump();
       });
     }
@@ -103,10 +120,10 @@ export class RedemptionQueue {
     return batch;
   }
 
-  private async run(batch: Waiting[]): Promise<void> {
+  private async run(batch: Waiting[], onWritten: () => void): Promise<void> {
     let settled: Settled[];
     try {
-      settled = await runBatch(this.ctx, batch, this.knownAccounts);
+      settled = await runBatch(this.ctx, batch, this.knownAccounts, onWritten);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);
@@ -149,8 +166,8 @@ interface Refused {
   voucherId: string | null;
 }
 
-/** One transaction for the whole batch; the outcome of each request, in order. */
-async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[], knownAccounts: Set<string>): Promise<Settled[]> {
+/** One transaction for the whole batch; the outcome of each request, in order. `onWritten` is called once all is written, before the commit. */
+async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[], knownAccounts: Set<string>, onWritten?: () => void): Promise<Settled[]> {
   const now = ctx.clock.now();
   const limit = ctx.config.redemptionFailuresMax;
   const accountsUsed: string[] = [];
@@ -209,6 +226,7 @@ async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[], kno
       const earlier = await earlierOutcomes(trx, replays.map((i) => batch[i]!.claim!));
       replays.forEach((i, j) => (settled[i] = earlier[j]!));
     }
+    onWritten?.();
     return settled.map((s) => s!);
   });
   for (const id of accountsUsed) knownAccounts.add(id);
@@ -282,10 +300,12 @@ function moneyOf(id: string, request: QueuedRedemption, vouchers: readonly Locke
 }
 
 /**
- * One statement for the whole batch: the redemptions, their vouchers marked (only if still
- * unspent: the count is checked), the refusals with their reasons (never the codes), each key's
- * outcome, the keys of failed requests released, and the redemptions' ledger entries with their
- * postings (the accounts they need, if any is new, inserted just before). Returns the accounts used.
+ * Two statements for the whole batch. First the business rows: the redemptions, their vouchers
+ * marked (only if still unspent: the count is checked), the refusals with their reasons (never
+ * the codes), each key's outcome, the keys of failed requests released. Then the redemptions'
+ * ledger entries with their postings (the accounts they need, if any is new, inserted just
+ * before), so that the accounts are locked for as short a time as the commit allows. Returns the
+ * accounts used.
  */
 async function writeOutcomes(
   trx: Kysely<DB>,
@@ -303,7 +323,7 @@ async function writeOutcomes(
   const marks = accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => ({ voucherId: voucher.id, redemptionId: id })));
   const answers = [...accepted, ...refused].flatMap(({ request, outcome }) => (request.claim ? [{ ...request.claim, outcome: JSON.stringify(outcome) }] : []));
   // Fixed text whatever the batch holds (its rows go as arrays): prepared once per connection.
-  const { rows } = await sql<{ marked: number | string; posted: number | string }>`${sql.raw(PREPARED)}
+  const { rows } = await sql<{ marked: number | string }>`${sql.raw(PREPARED)}
     with redemption as (
       insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
         delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
@@ -326,7 +346,7 @@ async function writeOutcomes(
       from unnest(${marks.map((m) => m.voucherId)}::text[], ${marks.map((m) => m.redemptionId)}::text[]) as m (voucher_id, redemption_id)
       where v.id = m.voucher_id::uuid and v.redemption_id is null
       returning v.id
-    ), ${sql.join(ledger.ctes)}, refusal as (
+    ), refusal as (
       insert into redemption_refusals (provider_id, place_id, voucher_id, reason, recorded_by_user, recorded_by_token, created_at)
       select x.provider_id::uuid, x.place_id::uuid, x.voucher_id::uuid, x.reason, x.user_id::uuid, x.token_id::uuid, ${now}::timestamptz
       from unnest(${r.column((x) => x.request.recorder.providerId)}::text[], ${r.column((x) => x.request.input.placeId)}::text[], ${r.column((x) => x.voucherId)}::text[],
@@ -341,10 +361,14 @@ async function writeOutcomes(
       using unnest(${released.map((c) => c.tokenId)}::text[], ${released.map((c) => c.key)}::text[]) as x (token_id, key)
       where k.token_id = x.token_id::uuid and k.key = x.key
     )
-    select (select count(*) from marked) as marked, (select count(*) from posted) as posted`.execute(trx);
+    select (select count(*) from marked) as marked`.execute(trx);
   // Cannot differ under the row locks taken before; if it ever did, nothing is written.
   if (Number(rows[0]!.marked) !== marks.length) throw new Error('vouchers changed under their lock');
-  if (Number(rows[0]!.posted) !== ledger.lineCount) throw new Error('journal entries not written whole');
+  // The entries last: their accounts, shared by every batch, stay locked from here to the commit.
+  const posted = await sql<{ posted: number | string }>`${sql.raw(PREPARED)}
+    with ${sql.join(ledger.ctes)}
+    select (select count(*) from posted) as posted`.execute(trx);
+  if (Number(posted.rows[0]!.posted) !== ledger.lineCount) throw new Error('journal entries not written whole');
   return ledger.accounts.map((account) => account.id);
 }
 
