@@ -15,10 +15,11 @@ import { startServer, type RunningServer } from './support/server.js';
  * application (eligibility, charter, bank details, documents, a mediator, a place and its
  * catalogue) and sends it; the operator asks for a change, the association answers and sends it
  * again; the operator qualifies it; its place is then found on the public search and its page
- * shows the service and its price. Every page on the way is checked with axe-core.
+ * shows the service and its price; before its first voucher, its admin chooses the yearly plan of
+ * the subscription. Every page on the way is checked with axe-core.
  *
- * The three tests of a mode follow one another (the second needs the application sent by the
- * first); each opens its own browser contexts.
+ * The four tests of a mode follow one another (the second needs the application sent by the
+ * first, the fourth the qualification of the second); each opens its own browser contexts.
  */
 
 let browser: Browser;
@@ -333,5 +334,31 @@ describe.each(MODES)('$name', (mode) => {
     expect(serviceText).toContain('1 h 30');
     expect(serviceText).toContain('Sur place');
     expect(text).toContain(OPENING_HOURS);
+  });
+
+  test('avant son premier chèque, l’association choisit la formule annuelle de son abonnement', async () => {
+    expect(placeId, 'the place of the first test was not created').not.toBe('');
+    const provider = await open();
+    await visit(provider, url('/connexion'));
+    await signIn(provider, providerEmail, providerPassword);
+    await navigate(provider, 'Paiements et relevés');
+    expect(pathOf(provider)).toBe('/structure/paiements');
+    const section = () => provider.getByRole('region', { name: 'Abonnement' });
+    const before = squash(await section().innerText());
+    expect(before).toContain('L’abonnement à la plateforme commence avec votre premier chèque encaissé. Le mois de ce premier chèque est offert');
+    expect(before).toContain('Formule mensuelle (7 € HT par mois, soit 8,40 € TTC), à partir de la première période facturée');
+
+    await choose(provider, 'Formule de l’abonnement', 'Formule annuelle : 77 € HT par an, soit 92,40 € TTC');
+    await send(provider, 'Enregistrer la formule');
+    expect(pathOf(provider)).toBe('/structure/paiements');
+    expect(await statusText(provider)).toContain('La formule de l’abonnement est enregistrée');
+    const after = squash(await section().innerText());
+    expect(after).toContain('Formule annuelle (77 € HT par an, soit 92,40 € TTC), à partir de la première période facturée');
+    expect(await provider.getByRole('radio', { name: 'Formule annuelle : 77 € HT par an, soit 92,40 € TTC', exact: true }).isChecked()).toBe(true);
+
+    // The plan alone is kept: no start and no invoice until the first voucher is paid.
+    const organisation = await server.ctx.db.selectFrom('organisations').select('id').where('name', '=', providerName).executeTakeFirstOrThrow();
+    const rows = await server.ctx.db.selectFrom('provider_subscriptions').select(['plan', 'started_on']).where('provider_id', '=', organisation.id).execute();
+    expect(rows).toEqual([{ plan: 'yearly', started_on: null }]);
   });
 });
