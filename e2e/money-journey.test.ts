@@ -28,7 +28,8 @@ import { navigate, signIn } from './support/vouchers.js';
  * downloads the statement of its last payout; the operator downloads the month's SEPA file
  * (pain.001.001.09, valid against the ISO 20022 schema), sees the month before paid, and downloads
  * the FEC of the year; the
- * funder downloads a monthly statement and confirms the J-15 notice of an order ending in 14 days
+ * funder downloads its invoice of the month (with the billing address of /financeur/facturation)
+ * and a monthly statement, and confirms the J-15 notice of an order ending in 14 days
  * (made for each mode, the day's expiry run done); the operator lists the funders' invoices. Every
  * page on the way is checked with axe-core. The demo world's months are not changed: both modes see them.
  */
@@ -190,6 +191,16 @@ describe.each(MODES)('$name', (mode) => {
     // The invoice of the month, billed on use, paid.
     const invoices = page.getByRole('table', { name: /^Factures des commandes facturées à l’usage/u });
     expect(squash(await invoices.getByRole('row', { name: new RegExp(`^Facture ${expected.invoice!.number}`, 'u') }).innerText())).toContain('Réglée le');
+    // It carries, under the funder's name, the billing address its admin gave before it was issued.
+    const invoice = await downloadFrom(page, invoices.getByRole('link', { name: `Facture ${expected.invoice!.number} (PDF)`, exact: true }), downloads);
+    const invoiceText = squash((await pdfPages(invoice.file)).join('\n'));
+    expect(invoiceText).toContain(`${expected.funder.name} Hôtel du Département, 1 esplanade Charles-de-Gaulle 33074 Bordeaux Cedex SIRET : 22330099700010`);
+    // Where that address is kept: the admin's form, filled in (the demo's address is not changed).
+    await follow(page, 'Modifier l’adresse de facturation');
+    expect(pathOf(page)).toBe('/financeur/facturation');
+    expect(await heading(page)).toBe('Adresse de facturation');
+    expect(await page.getByLabel('Code postal', { exact: true }).inputValue()).toBe('33074');
+    await page.goBack();
 
     await follow(page, formatMonth(month), page.getByRole('table', { name: /^Relevés mensuels/u }));
     expect(pathOf(page)).toBe(`/financeur/releves/${olderMonth}`);

@@ -16,6 +16,7 @@ import { decideApplication } from '../domains/providers/review-application.js';
 import { signUpProvider } from '../domains/providers/sign-up-provider.js';
 import { submitApplication } from '../domains/providers/submit-application.js';
 import { loadReferential } from '../domains/referential/publish-referential.js';
+import { saveFunderBillingDetails } from '../domains/settlement/funder-billing-details.js';
 import { hashPassword } from '../domains/accounts/passwords.js';
 import { insertMembership, insertOrganisation, insertUser } from '../domains/accounts/repository.js';
 import { SYSTEM_ACTOR } from '../domains/actor.js';
@@ -50,6 +51,14 @@ const PEOPLE: { email: string; name: string; role: string; memberships: [string,
   },
 ];
 
+/** The demo funder's billing address (/financeur/facturation); the SIRET is made up, though its Luhn keys hold. */
+const DEMO_FUNDER_BILLING = {
+  address: 'Hôtel du Département, 1 esplanade Charles-de-Gaulle',
+  postcode: '33074',
+  commune: 'Bordeaux Cedex',
+  siret: '22330099700010',
+};
+
 export async function isDatabaseEmpty(ctx: AppContext): Promise<boolean> {
   const row = await ctx.db.selectFrom('organisations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return row.n === 0;
@@ -82,10 +91,10 @@ export interface DemoWorld {
 
 /**
  * Loads the demo world: one organisation of each kind, one account per role, real imported places,
- * a qualified provider; its past (demo-money.ts: two months of scans, both settled, the older one
- * paid); and its present (demo-vouchers.ts: orders at every step, vouchers in every state, three
- * scanned today). The past is written on a clock that starts on the first day of the older
- * settled month; the present on the context's own clock.
+ * a qualified provider, the funder's billing address; its past (demo-money.ts: two months of scans,
+ * both settled, the older one paid); and its present (demo-vouchers.ts: orders at every step,
+ * vouchers in every state, three scanned today). The past is written on a clock that starts on the
+ * first day of the older settled month; the present on the context's own clock.
  */
 export async function loadDemoWorld(appCtx: AppContext): Promise<DemoWorld> {
   // The demo's own mails (invitations, decisions) would only be noise: none is sent.
@@ -114,6 +123,8 @@ export async function loadDemoWorld(appCtx: AppContext): Promise<DemoWorld> {
   const provider = await qualifiedDemoProvider(ctx);
   const actor = (key: string) => ({ userId: users.get(key)!, organisationId: ids.get(key)!, apiTokenId: null });
   const cast = { funder: actor('funder'), distributor: actor('distributor'), operator: actor('operator'), provider };
+  // Its admin gives the funder's billing address on the first morning: every invoice of the demo carries it.
+  await saveFunderBillingDetails(ctx, cast.funder, cast.funder.organisationId, DEMO_FUNDER_BILLING);
   const money = await loadDemoMoney(ctx, clock, cast, timeline);
   const vouchers = await loadDemoVouchers(present, cast);
   return {

@@ -536,6 +536,22 @@ export interface FunderInvoicesTable {
   number: string;
   amount_cents: number;
   created_at: Timestamp;
+  /** The buyer as invoiced, copied at issue (migration 0009); null on invoices issued before it. */
+  buyer_name: string | null;
+  buyer_address: string | null;
+  buyer_postcode: string | null;
+  buyer_commune: string | null;
+  buyer_siret: string | null;
+}
+
+/** A funder's billing address (migration 0009): one row per funder, none until an admin gives it. */
+export interface FunderBillingDetailsTable {
+  organisation_id: string;
+  address: string;
+  postcode: string;
+  commune: string;
+  siret: string | null;
+  updated_at: Timestamp;
 }
 
 export interface OrderExpiryStepsTable {
@@ -606,6 +622,7 @@ export interface DB {
   provider_subscriptions: ProviderSubscriptionsTable;
   subscription_invoices: SubscriptionInvoicesTable;
   funder_invoices: FunderInvoicesTable;
+  funder_billing_details: FunderBillingDetailsTable;
   order_expiry_steps: OrderExpiryStepsTable;
   jobs: JobsTable;
   schema_migrations: SchemaMigrationsTable;

@@ -128,6 +128,10 @@ export const DOMAIN_ERROR_CODES = [
   'subscription_invoice_unknown',
   'funder_invoice_already_paid',
   'funder_payment_reference_required',
+  // A funder's billing details (settlement/funder-billing-details.ts)
+  'billing_address_invalid',
+  'billing_postcode_invalid',
+  'billing_commune_invalid',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -175,6 +175,9 @@ export const ERROR_TABLE = {
   subscription_invoice_unknown: { status: 404, message: 'Cette facture n’existe pas ou ne concerne pas votre organisation.' },
   funder_invoice_already_paid: { status: 409, message: 'Le règlement de cette facture est déjà enregistré.' },
   funder_payment_reference_required: { status: 400, message: 'Indiquez la référence du virement reçu (100 caractères au plus).' },
+  billing_address_invalid: { status: 400, message: 'Saisissez l’adresse (numéro et voie), en 300 caractères au plus.' },
+  billing_postcode_invalid: { status: 400, message: 'Le code postal compte 5 chiffres, par exemple 33000.' },
+  billing_commune_invalid: { status: 400, message: 'Saisissez la commune, en 100 caractères au plus.' },
   too_many_attempts: {
     status: 429,
     message: 'Trop de tentatives de connexion pour ce compte. Patientez un quart d’heure ou réinitialisez votre mot de passe.',

@@ -1,6 +1,6 @@
 import type { FunderInvoiceDocument } from '../domains/settlement/funder-invoices.js';
 import { addDays, addMonths, formatLongDate, formatMonth, parisDay } from '../lib/paris-dates.js';
-import { formatIban, renderInvoice } from './invoice.js';
+import { formatIban, renderInvoice, type InvoiceBuyer } from './invoice.js';
 import { formatFaceValue } from './pdf-kit.js';
 
 /**
@@ -25,7 +25,7 @@ export function renderFunderInvoice(invoice: FunderInvoiceDocument): Promise<Buf
     period: `Chèques utilisés en ${month}`,
     subject: `${invoice.funder.name} : chèques utilisés en ${month}`,
     seller: invoice.platform,
-    buyer: { caption: 'Financeur', name: invoice.funder.name },
+    buyer: buyerOf(invoice),
     heading: 'Chèques « pass numérique » utilisés, par commande',
     lines: invoice.lines.map((item) => ({
       reference: item.orderNumber,
@@ -41,6 +41,17 @@ export function renderFunderInvoice(invoice: FunderInvoiceDocument): Promise<Buf
     payment: paymentTexts(invoice),
     notes: [windowText(invoice)],
   });
+}
+
+/**
+ * The funder with its billing address and SIRET, when its admins gave them (/financeur/facturation);
+ * its name alone otherwise. The address as a letter's: the street, then the postcode and commune
+ * on a line of their own (a long street would otherwise part the postcode from its commune).
+ */
+function buyerOf(invoice: FunderInvoiceDocument): InvoiceBuyer {
+  const { name, billing } = invoice.funder;
+  if (!billing) return { caption: 'Financeur', name };
+  return { caption: 'Financeur', name, address: [billing.address, `${billing.postcode} ${billing.commune}`], siret: billing.siret };
 }
 
 function paymentTexts(invoice: FunderInvoiceDocument): string[] {

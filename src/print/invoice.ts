@@ -28,7 +28,8 @@ export interface InvoiceBuyer {
   /** What the buyer is to the platform (« Lieu qualifié », « Financeur »). */
   caption: string;
   name: string;
-  address?: string | null;
+  /** One line, or several (a street, then the postcode and commune), each starting a new line. */
+  address?: string | readonly string[] | null;
   siret?: string | null;
 }
 
@@ -92,7 +93,7 @@ export function renderInvoice(invoice: Invoice): Promise<Buffer> {
         addressee: {
           caption: invoice.buyer.caption,
           name: invoice.buyer.name,
-          lines: [...(invoice.buyer.address ? [invoice.buyer.address] : []), ...(invoice.buyer.siret ? [`SIRET : ${invoice.buyer.siret}`] : [])],
+          lines: [...[invoice.buyer.address ?? []].flat().filter((line) => line !== ''), ...(invoice.buyer.siret ? [`SIRET : ${invoice.buyer.siret}`] : [])],
         },
       }),
       { kind: 'heading', text: invoice.heading },

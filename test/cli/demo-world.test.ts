@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTimeline } from '../../src/cli/demo-money.js';
 import { isDatabaseEmpty, loadDemoWorld, type DemoWorld } from '../../src/cli/demo-world.js';
+import { loadFunderInvoice } from '../../src/domains/settlement/funder-invoices.js';
 import { listSettlements } from '../../src/domains/settlement/settlement-views.js';
 import { nextTransfer } from '../../src/domains/settlement/statements.js';
 import { checkVoucherForHolder } from '../../src/domains/vouchers/check-vouchers.js';
@@ -124,6 +125,12 @@ describe('after the grace day of the month', () => {
     ]);
     const paid = await t.ctx.db.selectFrom('audit_events').select('subject_id').where('action', '=', 'funder_invoice.paid').execute();
     expect(paid).toHaveLength(1);
+  });
+
+  it('gives the funder a billing address, which its invoices carry', async () => {
+    const invoice = await loaded.t.ctx.db.selectFrom('funder_invoices').select('id').orderBy('month').executeTakeFirstOrThrow();
+    const document = await loadFunderInvoice(loaded.t.ctx, invoice.id, loaded.funderId);
+    expect(document.funder.billing).toEqual({ address: 'Hôtel du Département, 1 esplanade Charles-de-Gaulle', postcode: '33074', commune: 'Bordeaux Cedex', siret: '22330099700010' });
   });
 
   it('shows the provider a next transfer: today’s scans, paid with November', async () => {

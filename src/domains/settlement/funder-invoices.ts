@@ -9,6 +9,7 @@ import { DomainError } from '../errors.js';
 import { postFunderPayment } from '../ledger/money-events.js';
 import { formatDocumentNumber, nextDocumentNumber } from '../numbering/document-numbers.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
+import type { FunderBillingDetails } from './funder-billing-details.js';
 import { parseMonth, scansUntil, type Platform } from './statements.js';
 import { isUuid } from '../../lib/uuid.js';
 
@@ -77,8 +78,18 @@ export async function issueFunderInvoices(ctx: AppContext, month: string): Promi
     const existing = new Set((await trx.selectFrom('funder_invoices').select('funder_id').where('month', '=', first).execute()).map((row) => row.funder_id));
     const due = await usedInWindow(trx, window)
       .innerJoin('organisations', 'organisations.id', 'orders.funder_id')
-      .select(['orders.funder_id', 'organisations.name', sql<number>`count(*)`.as('vouchers'), sql<number>`sum(vouchers.face_value_cents)::bigint`.as('amount')])
-      .groupBy(['orders.funder_id', 'organisations.name'])
+      .leftJoin('funder_billing_details as billing', 'billing.organisation_id', 'orders.funder_id')
+      .select([
+        'orders.funder_id',
+        'organisations.name',
+        'billing.address',
+        'billing.postcode',
+        'billing.commune',
+        'billing.siret',
+        sql<number>`count(*)`.as('vouchers'),
+        sql<number>`sum(vouchers.face_value_cents)::bigint`.as('amount'),
+      ])
+      .groupBy(['orders.funder_id', 'organisations.name', 'billing.address', 'billing.postcode', 'billing.commune', 'billing.siret'])
       // Numbers follow the funders' names: the same data always numbers the same way.
       .orderBy('organisations.name')
       .orderBy('orders.funder_id')
@@ -89,7 +100,19 @@ export async function issueFunderInvoices(ctx: AppContext, month: string): Promi
       const number = formatDocumentNumber('FU', year, await nextDocumentNumber(trx, 'funder_invoice', year));
       const row = await trx
         .insertInto('funder_invoices')
-        .values({ funder_id: funder.funder_id, month: first, number, amount_cents: funder.amount, created_at: now })
+        // The buyer as it stands today, copied: the invoice never changes once issued.
+        .values({
+          funder_id: funder.funder_id,
+          month: first,
+          number,
+          amount_cents: funder.amount,
+          created_at: now,
+          buyer_name: funder.name,
+          buyer_address: funder.address,
+          buyer_postcode: funder.postcode,
+          buyer_commune: funder.commune,
+          buyer_siret: funder.siret,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       await recordAuditEvent(trx, SYSTEM_ACTOR, now, {
@@ -129,7 +152,8 @@ export interface FunderInvoiceDocument {
   /** Payment due by this day (FUNDER_INVOICE_TERM_DAYS after issue). */
   dueOn: IsoDate;
   month: IsoDate;
-  funder: { id: string; name: string };
+  /** The funder as invoiced: its name, and its billing details when an admin had given them, both as they stood at issue. */
+  funder: { id: string; name: string; billing: FunderBillingDetails | null };
   platform: Platform;
   /** The platform's account, where the funder pays. */
   bank: { holder: string; iban: string; bic: string };
@@ -296,7 +320,15 @@ export async function loadFunderInvoice(ctx: AppContext, invoiceId: string, fund
     issuedOn,
     dueOn: addDays(issuedOn, FUNDER_INVOICE_TERM_DAYS),
     month: invoice.month,
-    funder: { id: invoice.funder_id, name: invoice.name },
+    funder: {
+      id: invoice.funder_id,
+      // As invoiced; an invoice issued before the copy existed (migration 0009) has the name alone.
+      name: invoice.buyer_name ?? invoice.name,
+      billing:
+        invoice.buyer_address !== null && invoice.buyer_postcode !== null && invoice.buyer_commune !== null
+          ? { address: invoice.buyer_address, postcode: invoice.buyer_postcode, commune: invoice.buyer_commune, siret: invoice.buyer_siret }
+          : null,
+    },
     platform: ctx.config.platform,
     bank: { holder: debtor.name, iban: debtor.iban, bic: debtor.bic },
     lines,

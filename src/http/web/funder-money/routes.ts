@@ -3,6 +3,8 @@ import type { AppContext } from '../../../app-context.js';
 import { listOrdersToConfirm } from '../../../domains/expiry/confirm-expiry.js';
 import { listFunderCreditNotes, type CreditNoteSummary } from '../../../domains/expiry/credit-notes.js';
 import { formatEuros } from '../../../domains/places/catalogue.js';
+import { formatSiret } from '../../../domains/providers/identifiers.js';
+import { formatBillingAddress, loadFunderBillingDetails, type FunderBillingDetails } from '../../../domains/settlement/funder-billing-details.js';
 import { listFunderInvoices, loadFunderInvoice, type FunderInvoiceSummary } from '../../../domains/settlement/funder-invoices.js';
 import { funderMonthlyStatement, listFunderStatementMonths, type FunderMonthlyStatement, type FunderMonthSummary } from '../../../domains/settlement/statements.js';
 import { html, type SafeHtml } from '../../../lib/html.js';
@@ -14,22 +16,28 @@ import { currentMembership } from '../../request-context.js';
 import { FUNDING_MODE_LABELS } from '../../views/voucher-labels.js';
 import { expiryBanner } from '../funder/expiry-views.js';
 import { sendPage } from '../page.js';
+import { funderBillingRoutes } from './billing-page.js';
 
 /**
  * A funder's statements (/financeur/releves): by month, what its vouchers paid (per order, per
  * commune, per place), as a page and as a PDF; and, for orders billed on use, its monthly
  * invoices with their state; and the credit notes of its orders' unused vouchers (domains/expiry),
  * whose PDF is an order document (/financeur/commandes/:id/avoir.pdf). Only its own: another
- * funder's invoice or credit note answers 404.
+ * funder's invoice or credit note answers 404. The billing address its invoices carry has its own
+ * page (billing-page.ts, /financeur/facturation), linked under the invoices.
  */
 export function funderMoneyRoutes(app: FastifyInstance, ctx: AppContext) {
+  funderBillingRoutes(app, ctx);
+
   app.get('/financeur/releves', { config: { access: FUNDER } }, async (request, reply) => {
-    const funderId = currentMembership(request).organisationId;
-    const [months, invoices, creditNotes, toConfirm] = await Promise.all([
+    const membership = currentMembership(request);
+    const funderId = membership.organisationId;
+    const [months, invoices, creditNotes, toConfirm, billing] = await Promise.all([
       listFunderStatementMonths(ctx, funderId),
       listFunderInvoices(ctx, funderId),
       listFunderCreditNotes(ctx, funderId),
       listOrdersToConfirm(ctx, funderId),
+      loadFunderBillingDetails(ctx, funderId),
     ]);
     return sendPage(request, reply, () => ({
       title: 'Relevés et factures',
@@ -38,6 +46,7 @@ ${expiryBanner(toConfirm)}
 <p class="lead">Ce que vos chèques ont payé, mois par mois : par commande, par commune et par lieu. Les commandes facturées à l’usage reçoivent chaque mois une facture des chèques utilisés. À l’échéance d’une commande, un avoir vous rend la valeur de ses chèques non utilisés.</p>
 ${monthsTable(months)}
 ${invoicesTable(invoices)}
+${billingNote(billing, membership.role === 'admin')}
 ${creditNotesTable(creditNotes)}`,
     }));
   });
@@ -113,6 +122,16 @@ function invoicesTable(invoices: readonly FunderInvoiceSummary[]): SafeHtml {
   ${invoices.length === 0 ? html`<tr><td colspan="5">Aucune facture : vos commandes facturées à l’usage reçoivent une facture le mois suivant l’utilisation de leurs chèques.</td></tr>` : ''}
   </tbody>
 </table>`;
+}
+
+/** Under the invoices: the address they carry, or, while there is none, an invitation to give it. */
+function billingNote(billing: FunderBillingDetails | null, isAdmin: boolean): SafeHtml {
+  if (billing) {
+    return html`<p>Adresse imprimée sur les factures à venir : ${formatBillingAddress(billing)}${billing.siret ? ` (SIRET ${formatSiret(billing.siret)})` : ''}. <a href="/financeur/facturation">${isAdmin ? 'Modifier l’adresse de facturation' : 'Voir l’adresse de facturation'}</a></p>`;
+  }
+  return isAdmin
+    ? html`<p class="hint">Vos factures ne portent que le nom de votre organisation : <a href="/financeur/facturation">renseignez son adresse de facturation</a>.</p>`
+    : html`<p class="hint">Vos factures ne portent que le nom de votre organisation : un administrateur ou une administratrice peut renseigner son <a href="/financeur/facturation">adresse de facturation</a>.</p>`;
 }
 
 function creditNotesTable(notes: readonly CreditNoteSummary[]): SafeHtml {
