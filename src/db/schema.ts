@@ -318,6 +318,12 @@ export interface OrdersTable {
   committed_at: Timestamp | null;
   issued_at: Timestamp | null;
   cancelled_at: Timestamp | null;
+  /** The funder as the order's documents name it, copied at confirmation (migration 0010); null before. */
+  buyer_name: string | null;
+  buyer_address: string | null;
+  buyer_postcode: string | null;
+  buyer_commune: string | null;
+  buyer_siret: string | null;
 }
 
 export interface BookletsTable {

@@ -63,13 +63,18 @@ function drawHeader(doc: Pdf, document: OrderDocument, title: string): number {
   const boxX = MARGIN + WIDTH * 0.5;
   const boxWidth = RIGHT - boxX;
   const boxTop = Math.max(left, right) + 22;
+  // Its billing address as a letter's: the street, then the postcode and commune on their own line.
+  const billing = document.funder.billing;
+  const addressLines = billing ? [billing.address, `${billing.postcode} ${billing.commune}`, ...(billing.siret ? [`SIRET : ${billing.siret}`] : [])] : [];
   const nameHeight = heightOfParagraph(doc, document.funder.name, boxWidth - 24, FONT.bold, 12);
-  const boxHeight = nameHeight + 38;
+  const addressHeight = addressLines.reduce((sum, text) => sum + heightOfParagraph(doc, text, boxWidth - 24, FONT.regular, 10) + 2, 0);
+  const boxHeight = nameHeight + addressHeight + 38;
   doc.roundedRect(boxX, boxTop, boxWidth, boxHeight, 4).lineWidth(0.75).stroke(RULE);
   doc.fillColor(MUTED);
   line(doc, 'Commanditaire', boxX + 12, boxTop + 10, FONT.regular, 8.5);
   doc.fillColor('#000000');
-  paragraph(doc, document.funder.name, boxX + 12, boxTop + 24, boxWidth - 24, FONT.bold, 12);
+  let inBox = paragraph(doc, document.funder.name, boxX + 12, boxTop + 24, boxWidth - 24, FONT.bold, 12);
+  for (const text of addressLines) inBox = paragraph(doc, text, boxX + 12, inBox + 2, boxWidth - 24, FONT.regular, 10);
 
   let below = boxTop;
   if (document.commitmentReference !== null) {

@@ -1,4 +1,5 @@
 import type { FundingMode } from '../db/schema.js';
+import type { FunderBillingDetails } from '../domains/settlement/funder-billing-details.js';
 import type { VoucherCode } from '../domains/vouchers/codes.js';
 import type { IsoDate } from '../lib/paris-dates.js';
 
@@ -53,7 +54,8 @@ export interface OrderDocument {
   number: string;
   orderNumber: string;
   issuedOn: IsoDate;
-  funder: { name: string };
+  /** As named at confirmation, with its billing details when it had given them (migration 0010). */
+  funder: { name: string; billing?: FunderBillingDetails | null };
   platform: { name: string; address: string; siret: string; email: string };
   fundingMode: FundingMode;
   lines: OrderDocumentLine[];

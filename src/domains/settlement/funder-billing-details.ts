@@ -79,6 +79,41 @@ export function loadFunderBillingDetails(ctx: AppContext, funderId: string): Pro
   return readDetails(ctx.db, funderId);
 }
 
+/**
+ * The columns that copy the buyer onto a document when it is issued (funder_invoices, 0009;
+ * orders, 0010): an issued document never changes, whatever the funder later renames or moves.
+ */
+export interface BuyerColumns {
+  buyer_name: string | null;
+  buyer_address: string | null;
+  buyer_postcode: string | null;
+  buyer_commune: string | null;
+  buyer_siret: string | null;
+}
+
+/** The funder as a document issued now names it: its name, and its billing details if any. */
+export async function buyerColumnsOf(db: Kysely<DB>, funderId: string): Promise<BuyerColumns> {
+  const row = await db
+    .selectFrom('organisations')
+    .leftJoin('funder_billing_details as billing', 'billing.organisation_id', 'organisations.id')
+    .select(['organisations.name', 'billing.address', 'billing.postcode', 'billing.commune', 'billing.siret'])
+    .where('organisations.id', '=', funderId)
+    .executeTakeFirstOrThrow();
+  return { buyer_name: row.name, buyer_address: row.address, buyer_postcode: row.postcode, buyer_commune: row.commune, buyer_siret: row.siret };
+}
+
+/**
+ * The buyer a document was issued to, from its copy; a document issued before copies existed
+ * (migrations 0009 and 0010) names the funder as it is called today, without an address, as it did.
+ */
+export function issuedBuyer(columns: BuyerColumns, currentName: string): { name: string; billing: FunderBillingDetails | null } {
+  const { buyer_address: address, buyer_postcode: postcode, buyer_commune: commune } = columns;
+  return {
+    name: columns.buyer_name ?? currentName,
+    billing: address !== null && postcode !== null && commune !== null ? { address, postcode, commune, siret: columns.buyer_siret } : null,
+  };
+}
+
 function sameDetails(a: FunderBillingDetails, b: FunderBillingDetails): boolean {
   return a.address === b.address && a.postcode === b.postcode && a.commune === b.commune && a.siret === b.siret;
 }

@@ -9,7 +9,7 @@ import { DomainError } from '../errors.js';
 import { postFunderPayment } from '../ledger/money-events.js';
 import { formatDocumentNumber, nextDocumentNumber } from '../numbering/document-numbers.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
-import type { FunderBillingDetails } from './funder-billing-details.js';
+import { issuedBuyer, type FunderBillingDetails } from './funder-billing-details.js';
 import { parseMonth, scansUntil, type Platform } from './statements.js';
 import { isUuid } from '../../lib/uuid.js';
 
@@ -320,15 +320,7 @@ export async function loadFunderInvoice(ctx: AppContext, invoiceId: string, fund
     issuedOn,
     dueOn: addDays(issuedOn, FUNDER_INVOICE_TERM_DAYS),
     month: invoice.month,
-    funder: {
-      id: invoice.funder_id,
-      // As invoiced; an invoice issued before the copy existed (migration 0009) has the name alone.
-      name: invoice.buyer_name ?? invoice.name,
-      billing:
-        invoice.buyer_address !== null && invoice.buyer_postcode !== null && invoice.buyer_commune !== null
-          ? { address: invoice.buyer_address, postcode: invoice.buyer_postcode, commune: invoice.buyer_commune, siret: invoice.buyer_siret }
-          : null,
-    },
+    funder: { id: invoice.funder_id, ...issuedBuyer(invoice, invoice.name) },
     platform: ctx.config.platform,
     bank: { holder: debtor.name, iban: debtor.iban, bic: debtor.bic },
     lines,

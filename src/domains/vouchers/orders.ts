@@ -14,6 +14,7 @@ import { loadReferential } from '../referential/publish-referential.js';
 import { parseTerritory } from '../territories/territory.js';
 import { defaultValidity, MAX_VALIDITY_YEARS, orderTotalCents, type OrderInput } from './order-model.js';
 import { isUuid } from '../../lib/uuid.js';
+import { buyerColumnsOf } from '../settlement/funder-billing-details.js';
 
 export type OrderRow = Selectable<OrdersTable>;
 
@@ -96,7 +97,9 @@ export async function confirmOrder(ctx: AppContext, actor: Actor, funderId: stri
       const year = Number(parisDay(now).slice(0, 4));
       invoiceNumber = formatDocumentNumber('F', year, await nextDocumentNumber(trx, 'invoice', year));
     }
-    const order = await moveOrder(trx, orderId, 'draft', { status: 'confirmed', confirmed_at: now, invoice_number: invoiceNumber, updated_at: now });
+    // Its documents are issued now: the funder as they name it is copied (migration 0010).
+    const buyer = await buyerColumnsOf(trx, before.funder_id);
+    const order = await moveOrder(trx, orderId, 'draft', { status: 'confirmed', confirmed_at: now, invoice_number: invoiceNumber, updated_at: now, ...buyer });
     await recordAuditEvent(trx, actor, now, {
       action: 'order.confirmed',
       subjectType: 'order',

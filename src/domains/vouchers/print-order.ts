@@ -1,3 +1,4 @@
+import { issuedBuyer } from '../settlement/funder-billing-details.js';
 import type { AppContext } from '../../app-context.js';
 import { parisDay } from '../../lib/paris-dates.js';
 import type { OrderDocument, PrintableBooklet, PrintableOrder } from '../../print/printable.js';
@@ -104,7 +105,7 @@ export async function loadOrderDocument(
     number: input.kind === 'invoice' ? order.invoice_number! : formatOrderNumber(order.number),
     orderNumber: formatOrderNumber(order.number),
     issuedOn,
-    funder: { name: funder.name },
+    funder: issuedBuyer(order, funder.name),
     platform: ctx.config.platform,
     fundingMode: order.funding_mode,
     lines: [
