@@ -1,4 +1,5 @@
 import type { CreditNoteDocument } from '../domains/expiry/credit-notes.js';
+import { billingLines } from '../domains/settlement/funder-billing-details.js';
 import { formatLongDate } from '../lib/paris-dates.js';
 import { formatCents } from './pdf-kit.js';
 import { amountsBlock, formatCount, formatShortDate, letterheadBlock, renderPagedDocument, textBlocks, WIDTH, type Column } from './statement.js';
@@ -38,7 +39,7 @@ export function renderCreditNote(note: CreditNoteDocument): Promise<Buffer> {
         platform: note.platform,
         title: 'Avoir',
         references: [`N° ${note.number}`, `Date : ${formatLongDate(note.issuedOn)}`, `Commande : ${order.number}`],
-        addressee: { caption: 'Financeur', name: note.funder.name, lines: [] },
+        addressee: { caption: 'Financeur', name: note.funder.name, lines: billingLines(note.funder.billing) },
       }),
       { kind: 'heading', text: 'Chèques « pass numérique » non utilisés à l’échéance' },
       {

@@ -1,4 +1,5 @@
 import type { FunderInvoiceDocument } from '../domains/settlement/funder-invoices.js';
+import { billingLines } from '../domains/settlement/funder-billing-details.js';
 import { addDays, addMonths, formatLongDate, formatMonth, parisDay } from '../lib/paris-dates.js';
 import { formatIban, renderInvoice, type InvoiceBuyer } from './invoice.js';
 import { formatFaceValue } from './pdf-kit.js';
@@ -43,15 +44,11 @@ export function renderFunderInvoice(invoice: FunderInvoiceDocument): Promise<Buf
   });
 }
 
-/**
- * The funder with its billing address and SIRET, when its admins gave them (/financeur/facturation);
- * its name alone otherwise. The address as a letter's: the street, then the postcode and commune
- * on a line of their own (a long street would otherwise part the postcode from its commune).
- */
+/** The funder with its billing address and SIRET as invoiced, when its admins had given them (/financeur/facturation); its name alone otherwise. */
 function buyerOf(invoice: FunderInvoiceDocument): InvoiceBuyer {
   const { name, billing } = invoice.funder;
   if (!billing) return { caption: 'Financeur', name };
-  return { caption: 'Financeur', name, address: [billing.address, `${billing.postcode} ${billing.commune}`], siret: billing.siret };
+  return { caption: 'Financeur', name, address: billingLines({ ...billing, siret: null }), siret: billing.siret };
 }
 
 function paymentTexts(invoice: FunderInvoiceDocument): string[] {

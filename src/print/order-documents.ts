@@ -1,3 +1,4 @@
+import { billingLines } from '../domains/settlement/funder-billing-details.js';
 import { formatLongDate } from '../lib/paris-dates.js';
 import { A4, createA4Document, fit, FONT, formatCents, heightOfParagraph, line, MUTED, paragraph, RULE, type Pdf } from './pdf-kit.js';
 import type { OrderDocument, OrderDocumentLine } from './printable.js';
@@ -63,9 +64,7 @@ function drawHeader(doc: Pdf, document: OrderDocument, title: string): number {
   const boxX = MARGIN + WIDTH * 0.5;
   const boxWidth = RIGHT - boxX;
   const boxTop = Math.max(left, right) + 22;
-  // Its billing address as a letter's: the street, then the postcode and commune on their own line.
-  const billing = document.funder.billing;
-  const addressLines = billing ? [billing.address, `${billing.postcode} ${billing.commune}`, ...(billing.siret ? [`SIRET : ${billing.siret}`] : [])] : [];
+  const addressLines = billingLines(document.funder.billing ?? null);
   const nameHeight = heightOfParagraph(doc, document.funder.name, boxWidth - 24, FONT.bold, 12);
   const addressHeight = addressLines.reduce((sum, text) => sum + heightOfParagraph(doc, text, boxWidth - 24, FONT.regular, 10) + 2, 0);
   const boxHeight = nameHeight + addressHeight + 38;

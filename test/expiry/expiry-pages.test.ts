@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmExpiry, EXPIRY_CONFIRMED_ACTION } from '../../src/domains/expiry/confirm-expiry.js';
 import { runExpiry } from '../../src/domains/expiry/expire-orders.js';
+import { saveFunderBillingDetails } from '../../src/domains/settlement/funder-billing-details.js';
 import { formatOrderNumber } from '../../src/domains/vouchers/order-model.js';
 import type { OrderRow } from '../../src/domains/vouchers/orders.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
@@ -37,6 +38,8 @@ beforeAll(async () => {
   funderA = await createFunder(t.ctx);
   funderB = await createFunder(t.ctx);
   operator = await createOperator(t.ctx);
+  // Funder A had given its billing address before its order: the credit note names it as the order does.
+  await saveFunderBillingDetails(t.ctx, funderA.funderActor, funderA.funder.id, { address: '4 rue de la Mairie', postcode: '33100', commune: 'Bordeaux', siret: '' });
   orderA = await expiringOrder(t.ctx, funderA, place, 2);
   orderB = await expiringOrder(t.ctx, funderB, place, 1);
   orderC = await expiringOrder(t.ctx, funderB, place, 0);
@@ -262,7 +265,7 @@ describe('the credit note', () => {
     const text = await pdfText(response, 'avoir-a.pdf');
     expect(text).toContain('Avoir');
     expect(text).toContain('N° AV-2026-000001');
-    expect(text).toContain(funderA.funder.name);
+    expect(text).toContain(`${funderA.funder.name} 4 rue de la Mairie 33100 Bordeaux`);
     expect(text).toContain(formatOrderNumber(orderA.number));
     expect(text).toContain(formatCents(13_000));
     expect(text).toContain('13 chèques non utilisés');

@@ -3,6 +3,7 @@ import type { AppContext } from '../../app-context.js';
 import type { FundingMode } from '../../db/schema.js';
 import { parisDay, type IsoDate } from '../../lib/paris-dates.js';
 import { DomainError } from '../errors.js';
+import { issuedBuyer, type FunderBillingDetails } from '../settlement/funder-billing-details.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
 import { findFunderOrder, findOrder } from '../vouchers/orders.js';
 import { expirySchedule } from './expire-orders.js';
@@ -69,7 +70,8 @@ export interface CreditNoteLine {
 export interface CreditNoteDocument {
   number: string;
   issuedOn: IsoDate;
-  funder: { id: string; name: string };
+  /** The funder as its order names it (copied at confirmation, migration 0010): the credit note corrects that order's documents. */
+  funder: { id: string; name: string; billing: FunderBillingDetails | null };
   platform: AppContext['config']['platform'];
   order: {
     number: string;
@@ -134,7 +136,7 @@ export async function loadCreditNote(ctx: AppContext, input: { orderId: string; 
   return {
     number: step.credit_note_number,
     issuedOn: parisDay(step.done_at),
-    funder: { id: funder.id, name: funder.name },
+    funder: { id: funder.id, ...issuedBuyer(order, funder.name) },
     platform: ctx.config.platform,
     order: {
       number: formatOrderNumber(order.number),

@@ -65,6 +65,15 @@ export function formatBillingAddress(details: FunderBillingDetails): string {
   return `${details.address}, ${details.postcode} ${details.commune}`;
 }
 
+/**
+ * The lines a document prints under the funder's name, as a letter's: the street, then the
+ * postcode and commune on their own line (a long street would otherwise part them), then the SIRET.
+ */
+export function billingLines(details: FunderBillingDetails | null): string[] {
+  if (!details) return [];
+  return [details.address, `${details.postcode} ${details.commune}`, ...(details.siret ? [`SIRET : ${details.siret}`] : [])];
+}
+
 async function readDetails(db: Kysely<DB>, funderId: string): Promise<FunderBillingDetails | null> {
   const row = await db
     .selectFrom('funder_billing_details')
