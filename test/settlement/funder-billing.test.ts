@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveFunderBillingDetails } from '../../src/domains/settlement/funder-billing-details.js';
 import { issueFunderInvoices, type IssuedFunderInvoice } from '../../src/domains/settlement/funder-invoices.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, INVOICING_PLATFORM, MANY_SIGN_INS, type TestApp } from '../support/app.js';
 import { createOrganisation, createPerson } from '../support/fixtures.js';
 import { pdfLines } from '../support/pdf-answer.js';
 import { buildMoneyWorld, moveClock, type MoneyWorld } from '../support/payout-fixtures.js';
@@ -18,7 +18,6 @@ import { SignedInClients, WebClient } from '../support/web-client.js';
  */
 
 const PAGE = '/financeur/facturation';
-const PLATFORM = { name: 'Groupement passnum', address: '12 rue des Ponts, 33000 Bordeaux', siret: '40483304800022', email: 'factures@passnum.test', vatNumber: null };
 const OPERATOR = 'compta@operateur.test';
 const MEMBER = 'membre@financeur-a.test';
 /** What an admin types: a CEDEX postcode, a SIRET with the spaces of the INSEE notice. */
@@ -34,8 +33,8 @@ let dir: string;
 
 beforeAll(async () => {
   t = await createTestApp({
-    platform: PLATFORM,
-    rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } },
+    platform: INVOICING_PLATFORM,
+    rateLimits: MANY_SIGN_INS,
   });
   world = await buildMoneyWorld(t);
   await createPerson(t.ctx, OPERATOR, [[(await createOrganisation(t.ctx, 'operator', 'Opérateur')).id, 'admin']]);

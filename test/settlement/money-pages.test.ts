@@ -8,7 +8,7 @@ import { issueFunderInvoices, type IssuedFunderInvoice } from '../../src/domains
 import { loadStatement } from '../../src/domains/settlement/statements.js';
 import { formatCents } from '../../src/print/pdf-kit.js';
 import { formatShortDate } from '../../src/print/statement.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, MANY_SIGN_INS, type TestApp } from '../support/app.js';
 import { pdfLines as pdfLinesOf } from '../support/pdf-answer.js';
 import { buildMoneyWorld, insertSettledMonth, moveClock, type FixturePayout, type MoneyWorld } from '../support/payout-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
@@ -22,7 +22,7 @@ let invoiceB: IssuedFunderInvoice;
 let dir: string;
 
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } } });
+  t = await createTestApp({ rateLimits: MANY_SIGN_INS });
   world = await buildMoneyWorld(t);
   moveClock(t.clock, '2026-04-06T07:00:00Z');
   const { payouts } = await insertSettledMonth(t.ctx, '2026-03-01', { subscriptions: [{ providerId: world.lac.provider.organisation.id, excludingVatCents: 700, vatCents: 140 }] });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENTRIES_CSV_COLUMNS, FEC_COLUMNS, exportFec } from '../../src/domains/exports/fec.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, MANY_SIGN_INS, type TestApp } from '../support/app.js';
 import { PASSWORD, createOrganisation, createPerson } from '../support/fixtures.js';
 import { expectSoundLedger } from '../support/ledger.js';
 import { buildMoneyWorld, moveClock, type MoneyWorld } from '../support/payout-fixtures.js';
@@ -16,7 +16,7 @@ const SIRET = '12345678900017';
 
 beforeAll(async () => {
   t = await createTestApp({
-    rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } },
+    rateLimits: MANY_SIGN_INS,
     platform: { name: 'passnum', address: '1 rue de la Paix, 75002 Paris', siret: SIRET, email: 'contact@passnum.test', vatNumber: null },
   });
   const operator = await createOrganisation(t.ctx, 'operator', 'Opérateur');

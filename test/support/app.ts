@@ -10,6 +10,12 @@ export interface TestApp extends TestContext {
   logs: string[];
 }
 
+/** Sign-in limits loose enough for a file whose tests sign many people in, tight enough to stay real. */
+export const MANY_SIGN_INS = { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } };
+
+/** The platform as invoices print it, with a real SIRET (its VAT number derives from it). */
+export const INVOICING_PLATFORM = { name: 'Groupement passnum', address: '12 rue des Ponts, 33000 Bordeaux', siret: '40483304800022', email: 'factures@passnum.test', vatNumber: null };
+
 export async function createTestApp(config: Partial<Config> = {}): Promise<TestApp> {
   const test = await createTestContext(config);
   const logs: string[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkVoucherForHolder } from '../../src/domains/vouchers/check-vouchers.js';
 import { allocateBooklets } from '../../src/domains/vouchers/distribution.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, MANY_SIGN_INS, type TestApp } from '../support/app.js';
 import { bookletsOf, createFunder, issueTestOrder, type IssuedBooklet, type TestFunder } from '../support/voucher-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
 
@@ -13,7 +13,7 @@ let mine: IssuedBooklet[];
 let theirs: IssuedBooklet[];
 
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } } });
+  t = await createTestApp({ rateLimits: MANY_SIGN_INS });
   f = await createFunder(t.ctx);
   other = await createFunder(t.ctx);
   const order = await issueTestOrder(t.ctx, f, { bookletCount: '4', validFrom: '2026-03-01', validUntil: '2026-12-31' });

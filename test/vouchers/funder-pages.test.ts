@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, MANY_SIGN_INS, type TestApp } from '../support/app.js';
 import { createPerson } from '../support/fixtures.js';
 import { createFunder, issueTestOrder, type TestFunder } from '../support/voucher-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
@@ -11,7 +11,7 @@ let other: TestFunder;
 const MEMBER = 'membre@financeur.test';
 
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } } });
+  t = await createTestApp({ rateLimits: MANY_SIGN_INS });
   f = await createFunder(t.ctx);
   other = await createFunder(t.ctx);
   await createPerson(t.ctx, MEMBER, [[f.funder.id, 'member']]);

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmOrder, saveDraftOrder } from '../../src/domains/vouchers/orders.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, MANY_SIGN_INS, type TestApp } from '../support/app.js';
 import { createOrganisation, createPerson } from '../support/fixtures.js';
 import { createFunder, orderInput, type TestFunder } from '../support/voucher-fixtures.js';
 import { SignedInClients, WebClient } from '../support/web-client.js';
@@ -12,7 +12,7 @@ const OPERATOR_ADMIN = 'admin@operateur.test';
 const OPERATOR_MEMBER = 'agent@operateur.test';
 
 beforeAll(async () => {
-  t = await createTestApp({ rateLimits: { signIn: { max: 100, windowMs: 60_000 }, signInPerAccount: { max: 20, windowMs: 60_000 }, passwordReset: { max: 5, windowMs: 60_000 } } });
+  t = await createTestApp({ rateLimits: MANY_SIGN_INS });
   const operator = await createOrganisation(t.ctx, 'operator', 'Opérateur');
   await createPerson(t.ctx, OPERATOR_ADMIN, [[operator.id, 'admin']]);
   await createPerson(t.ctx, OPERATOR_MEMBER, [[operator.id, 'member']]);
