@@ -487,7 +487,7 @@ export async function main(): Promise<void> {
     scratch.pathname = `/${name}`;
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: scratch.toString(), PASSNUM_VOUCHER_SECRET: secret, PASSNUM_DATA_DIR: path.join(dir, 'postgres') };
     const postgres = await measureRedemptions('PostgreSQL', env, ENGINES.postgres.connections, ENGINES.postgres.vouchers, { admin, database: name });
-    await admin.query(`drop database if exists ${name}`);
+    if (!process.env.BENCH_KEEP_DB) await admin.query(`drop database if exists ${name}`); else console.log('kept', name);
     if (process.env.BENCH_REDEEM_QUICK) {
       // While working on the counter's speed: the PostgreSQL measure alone.
       report(postgres);
@@ -520,7 +520,7 @@ export async function main(): Promise<void> {
     console.log(`PGlite : rapport encaissements/s ÷ tps pgbench (PostgreSQL) = ${(pglite.perSecond / tpcb.tps).toFixed(2)}`);
     console.log(`Charge de la machine à la fin : ${load()} (${os.cpus().length} processeurs)`);
   } finally {
-    await admin.query(`drop database if exists ${name}`).catch(() => undefined);
+    if (!process.env.BENCH_KEEP_DB) await admin.query(`drop database if exists ${name}`).catch(() => undefined);
     await admin.end();
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe(`places.has_active_service on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
-  it('follows the catalogue, whoever writes it: insert, pause, resume, delete', async () => {
+  it('follows the catalogue, whoever writes it: insert, pause, resume; entries are never deleted', async () => {
     const now = t.ctx.clock.now();
     // The other columns keep their defaults (empty lists).
     const inserted = await sql<{ id: string }>`insert into places (source, source_id, name, address, postcode, commune, latitude, longitude, created_at, updated_at)
@@ -37,7 +37,8 @@ describe(`places.has_active_service on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`,
     expect(await flag()).toBe(false);
     await t.ctx.db.updateTable('catalogue_entries').set({ active: true }).where('service_code', '=', 'M01').where('place_id', '=', place.id).execute();
     expect(await flag()).toBe(true);
-    await t.ctx.db.deleteFrom('catalogue_entries').where('place_id', '=', place.id).execute();
-    expect(await flag()).toBe(false);
+    // Redemptions point at catalogue entries: an entry is paused, never deleted (migration 0011).
+    await expect(t.ctx.db.deleteFrom('catalogue_entries').where('place_id', '=', place.id).execute()).rejects.toThrow(/never deleted/u);
+    expect(await flag()).toBe(true);
   });
 });
