@@ -289,6 +289,30 @@ function cpuMeter(pids: () => Promise<number[]>) {
   };
 }
 
+interface WalCounters {
+  bytes: number;
+  fullPageImages: number;
+}
+
+/**
+ * The server's WAL written so far (pg_stat_wal, PostgreSQL 14 and later): bytes and full-page
+ * images. After a checkpoint, the first change to each page logs the whole page, so the WAL per
+ * transaction (and the CPU that goes with it) depends on when the last checkpoint was.
+ */
+async function walCounters(admin: pg.Client | undefined): Promise<WalCounters | undefined> {
+  if (!admin) return undefined;
+  const { rows } = await admin.query<{ wal_bytes: string; wal_fpi: string }>('select wal_bytes::text, wal_fpi::text from pg_stat_wal');
+  return rows[0] ? { bytes: Number(rows[0].wal_bytes), fullPageImages: Number(rows[0].wal_fpi) } : undefined;
+}
+
+function walPer(before: WalCounters | undefined, after: WalCounters | undefined, count: number): { bytes: number; fullPageImages: number } | undefined {
+  if (!before || !after || count === 0) return undefined;
+  return { bytes: (after.bytes - before.bytes) / count, fullPageImages: (after.fullPageImages - before.fullPageImages) / count };
+}
+
+const walText = (wal: { bytes: number; fullPageImages: number }) =>
+  `${(wal.bytes / 1024).toFixed(1)} kio de WAL dont ${wal.fullPageImages.toFixed(2)} pages entières`;
+
 async function backendsOf(admin: pg.Client | undefined, database: string): Promise<number[]> {
   if (!admin) return [];
   const rows = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]);
@@ -337,6 +361,8 @@ interface Measure {
   exhausted: boolean;
   /** CPU seconds per redemption of the server process and of its PostgreSQL backends, and of the load generator (this process). */
   cpu: { node: number; database: number; driver: number } | undefined;
+  /** WAL written per redemption (PostgreSQL). */
+  wal: { bytes: number; fullPageImages: number } | undefined;
 }
 
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(2)} ms`;
@@ -362,6 +388,8 @@ async function measureRedemptions(
   let result: CannonResult & { exhausted: boolean };
   let warmUp: CannonResult;
   let cpu: { node: number | undefined; total: number | undefined; driver: number };
+  let walBefore: WalCounters | undefined;
+  let walAfter: WalCounters | undefined;
   try {
     warmUp = await drive(server.url, seeded, connections, WARM_UP_SECONDS);
     if (warmUp.non2xx > 0 || warmUp.errors > 0) throw new Error(`warm-up: ${warmUp.non2xx} non-2xx answers, ${warmUp.errors} errors (${JSON.stringify(warmUp.statusCodeStats)})`);
@@ -377,11 +405,13 @@ async function measureRedemptions(
     const nodeCpu = cpuMeter(async () => [server.pid]);
     const allCpu = cpuMeter(async () => [server.pid, ...(await backendsOf(postgres?.admin, postgres?.database ?? ''))]);
     await Promise.all([nodeCpu.start(), allCpu.start()]);
+    walBefore = await walCounters(postgres?.admin);
     console.log(`${label} : mesure pendant ${SECONDS} s, ${connections} connexions (charge de la machine avant : ${load()})`);
     const driverStart = process.cpuUsage();
     result = await drive(server.url, seeded, connections, SECONDS);
     const driver = process.cpuUsage(driverStart);
     cpu = { node: await nodeCpu.stop(), total: await allCpu.stop(), driver: (driver.user + driver.system) / 1e6 };
+    walAfter = await walCounters(postgres?.admin);
   } finally {
     await server.stop();
   }
@@ -411,6 +441,7 @@ async function measureRedemptions(
     result,
     exhausted: result.exhausted,
     cpu: cpu.node === undefined || cpu.total === undefined || count === 0 ? undefined : { node: cpu.node / count, database: (cpu.total - cpu.node) / count, driver: cpu.driver / count },
+    wal: walPer(walBefore, walAfter, count),
   };
 }
 
@@ -426,10 +457,12 @@ function report(measure: Measure): void {
       `${measure.label} : CPU par encaissement : serveur Node ${ms(node)}${database > 0 ? `, PostgreSQL ${ms(database)}, total ${ms(node + database)}` : ' (base comprise)'} ; générateur de charge (autocannon) ${ms(driver)}`,
     );
   }
+  if (measure.wal) console.log(`${measure.label} : par encaissement, ${walText(measure.wal)}`);
 }
 
 interface PgbenchResult {
   tps: number;
+  wal: { bytes: number; fullPageImages: number } | undefined;
   /** CPU seconds per transaction of pgbench and of its backends. */
   cpu: { client: number; database: number } | undefined;
 }
@@ -461,12 +494,14 @@ async function pgbench(server: URL, admin: pg.Client): Promise<PgbenchResult> {
     const clientCpu = cpuMeter(async () => [run.pid]);
     const allCpu = cpuMeter(async () => [run.pid, ...(await backendsOf(admin, name))]);
     await Promise.all([clientCpu.start(), allCpu.start()]);
+    const walBefore = await walCounters(admin);
     const stdout = await run.done;
+    const walAfter = await walCounters(admin);
     const [client, total] = [await clientCpu.stop(), await allCpu.stop()];
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
     const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
     if (!tps || !transactions) throw new Error(`pgbench: no tps in its output:\n${stdout}`);
-    return { tps, cpu: client === undefined || total === undefined ? undefined : { client: client / transactions, database: (total - client) / transactions } };
+    return { tps, wal: walPer(walBefore, walAfter, transactions), cpu: client === undefined || total === undefined ? undefined : { client: client / transactions, database: (total - client) / transactions } };
   } finally {
     await admin.query(`drop database if exists ${name}`);
   }
@@ -487,7 +522,7 @@ export async function main(): Promise<void> {
     scratch.pathname = `/${name}`;
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: scratch.toString(), PASSNUM_VOUCHER_SECRET: secret, PASSNUM_DATA_DIR: path.join(dir, 'postgres') };
     const postgres = await measureRedemptions('PostgreSQL', env, ENGINES.postgres.connections, ENGINES.postgres.vouchers, { admin, database: name });
-    if (!process.env.BENCH_KEEP_DB) await admin.query(`drop database if exists ${name}`); else console.log('kept', name);
+    if (!process.env.BENCH_KEEP_DB) await admin.query(`drop database if exists ${name}`); else console.log(`PostgreSQL : base gardée, ${name}`);
     if (process.env.BENCH_REDEEM_QUICK) {
       // While working on the counter's speed: the PostgreSQL measure alone.
       report(postgres);
@@ -504,6 +539,7 @@ export async function main(): Promise<void> {
     report(postgres);
     console.log(`PostgreSQL : pgbench TPC-B (-s 10, -c 8 -j 2, ${SECONDS} s) sur le même serveur : ${tpcb.tps.toFixed(0)} tps`);
     if (tpcb.cpu) console.log(`PostgreSQL : CPU par transaction TPC-B : pgbench ${ms(tpcb.cpu.client)}, PostgreSQL ${ms(tpcb.cpu.database)}, total ${ms(tpcb.cpu.client + tpcb.cpu.database)}`);
+    if (tpcb.wal) console.log(`PostgreSQL : par transaction TPC-B, ${walText(tpcb.wal)}`);
     const ratio = postgres.perSecond / tpcb.tps;
     const p99 = postgres.result.latency.p99;
     const verdict = (met: boolean) => (postgres.exhausted ? 'mesure invalide : chèques épuisés' : met ? 'atteint' : 'MANQUÉ');
