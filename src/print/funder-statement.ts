@@ -1,3 +1,4 @@
+import { billingLines } from '../domains/settlement/funder-billing-details.js';
 import type { FunderMonthlyStatement } from '../domains/settlement/statements.js';
 import { formatLongDate, formatMonth, ofMonth } from '../lib/paris-dates.js';
 import { formatCents } from './pdf-kit.js';
@@ -54,7 +55,7 @@ export function renderFunderStatement(statement: FunderMonthlyStatement): Promis
         platform: statement.platform,
         title: 'Relevé mensuel d’utilisation',
         references: [`Services ${ofMonth(statement.month)}`, `Date : ${formatLongDate(statement.issuedOn)}`],
-        addressee: { caption: 'Financeur', name: statement.funder.name, lines: [] },
+        addressee: { caption: 'Financeur', name: statement.funder.name, lines: billingLines(statement.funder.billing) },
       }),
       ...textBlocks(
         [

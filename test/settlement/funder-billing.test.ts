@@ -14,7 +14,8 @@ import { SignedInClients, WebClient } from '../support/web-client.js';
 /**
  * A funder's billing address (/financeur/facturation): who may read and change it, the form's
  * refusals, the save with its audit event, and the invoices that print it under the funder's name
- * (/financeur/releves/factures/:id/facture.pdf, /operateur/comptabilite/factures/:id/facture.pdf).
+ * (/financeur/releves/factures/:id/facture.pdf, /operateur/comptabilite/factures/:id/facture.pdf), and
+ * its monthly statements of use (/financeur/releves/:month/releve.pdf), which print the address in use.
  */
 
 const PAGE = '/financeur/facturation';
@@ -61,6 +62,8 @@ const admin = () => as(world.funderA.funderAdmin.email);
 const flat = (response: LightMyRequestResponse) => response.body.replace(/\s+/gu, ' ');
 const funderPdf = (id: string) => `/financeur/releves/factures/${id}/facture.pdf`;
 const operatorPdf = (id: string) => `/operateur/comptabilite/factures/${id}/facture.pdf`;
+/** Funder A's statement of use for March (« Relevé mensuel d'utilisation »). */
+const STATEMENT_PDF = '/financeur/releves/2026-03/releve.pdf';
 
 async function pdfText(response: LightMyRequestResponse, name: string): Promise<string> {
   return (await pdfLines(response, dir, name)).join('\n');
@@ -180,6 +183,12 @@ describe('saving the billing address', () => {
     // The platform's SIRET only: none for the funder.
     expect(text.match(/SIRET :/gu)).toHaveLength(1);
     expect(text).not.toContain('Bordeaux Cedex');
+    // The monthly statement of use too: the name alone.
+    const statement = await pdfLines(await (await admin()).get(STATEMENT_PDF), dir, 'statement-before.pdf');
+    const at = statement.indexOf(world.funderA.funder.name);
+    expect(at).toBeGreaterThan(-1);
+    expect(statement[at - 1]).toBe('Financeur');
+    expect(statement.join('\n')).not.toContain('Bordeaux Cedex');
   });
 
   it('saves an admin’s address, with its audit event, and shows it after the redirect', async () => {
@@ -246,6 +255,14 @@ describe('saving the billing address', () => {
     const other = await pdfText(await (await as(OPERATOR)).get(operatorPdf(invoiceB.id)), 'other.pdf');
     expect(other).not.toContain('Bordeaux Cedex');
     expect(other.match(/SIRET :/gu)).toHaveLength(1);
+  });
+
+  it('prints the address in use under the funder’s name on its monthly statements of use, made on demand: March’s too', async () => {
+    const lines = await pdfLines(await (await admin()).get(STATEMENT_PDF), dir, 'statement-after.pdf');
+    const at = lines.indexOf(world.funderA.funder.name);
+    expect(at).toBeGreaterThan(-1);
+    expect(lines[at - 1]).toBe('Financeur');
+    expect(lines.slice(at + 1, at + 4)).toEqual(['2 rue du Port', '33074 Bordeaux Cedex', 'SIRET : 22330099700010']);
   });
 
   it('writes nothing when the same address comes again, and journals a change with what it replaced', async () => {

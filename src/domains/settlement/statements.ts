@@ -7,6 +7,7 @@ import { addMonths, firstDayOfMonth, parisDay, type IsoDate } from '../../lib/pa
 import { DomainError } from '../errors.js';
 import { formatVoucherSerial } from '../vouchers/codes.js';
 import { formatOrderNumber } from '../vouchers/order-model.js';
+import { loadFunderBillingDetails, type FunderBillingDetails } from './funder-billing-details.js';
 import { invoicesToDeduct } from './fees.js';
 import { parseSettlementMonth, requestedOn, scansUntil as graceDayEnd } from './settlement-calendar.js';
 import { isUuid } from '../../lib/uuid.js';
@@ -395,7 +396,8 @@ export interface FunderUsageByCommune {
 }
 
 export interface FunderMonthlyStatement {
-  funder: { id: string; name: string };
+  /** The billing details as they stand when the statement is made (null: none given), printed under the name. */
+  funder: { id: string; name: string; billing: FunderBillingDetails | null };
   platform: Platform;
   month: IsoDate;
   issuedOn: IsoDate;
@@ -424,7 +426,7 @@ export async function funderMonthlyStatement(ctx: AppContext, funderId: string, 
     sql<number>`count(*)`.as('vouchers'),
     sql<number>`sum(vouchers.face_value_cents)::bigint`.as('amount'),
   ] as const;
-  const [byOrder, byPlace, invoice] = await Promise.all([
+  const [byOrder, byPlace, invoice, billing] = await Promise.all([
     used
       .select(['orders.id', 'orders.number', 'orders.label', 'orders.funding_mode', ...sums])
       .groupBy(['orders.id', 'orders.number', 'orders.label', 'orders.funding_mode'])
@@ -439,6 +441,7 @@ export async function funderMonthlyStatement(ctx: AppContext, funderId: string, 
       .orderBy('places.id')
       .execute(),
     ctx.db.selectFrom('funder_invoices').select(['id', 'number', 'amount_cents']).where('funder_id', '=', funderId).where('month', '=', first).executeTakeFirst(),
+    loadFunderBillingDetails(ctx, funderId),
   ]);
   const communes = new Map<string, FunderUsageByCommune>();
   for (const place of byPlace) {
@@ -458,7 +461,7 @@ export async function funderMonthlyStatement(ctx: AppContext, funderId: string, 
   const services = await used.select(sql<number>`count(distinct redemptions.id)`.as('services')).executeTakeFirstOrThrow();
   totals.services = services.services;
   return {
-    funder: { id: funder.id, name: funder.name },
+    funder: { id: funder.id, name: funder.name, billing },
     platform: ctx.config.platform,
     month: first,
     issuedOn: parisDay(ctx.clock.now()),
