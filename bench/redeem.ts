@@ -305,12 +305,12 @@ async function walCounters(admin: pg.Client | undefined): Promise<WalCounters | 
   return rows[0] ? { bytes: Number(rows[0].wal_bytes), fullPageImages: Number(rows[0].wal_fpi) } : undefined;
 }
 
-function walPer(before: WalCounters | undefined, after: WalCounters | undefined, count: number): { bytes: number; fullPageImages: number } | undefined {
+function walPer(before: WalCounters | undefined, after: WalCounters | undefined, count: number): WalCounters | undefined {
   if (!before || !after || count === 0) return undefined;
   return { bytes: (after.bytes - before.bytes) / count, fullPageImages: (after.fullPageImages - before.fullPageImages) / count };
 }
 
-const walText = (wal: { bytes: number; fullPageImages: number }) =>
+const walText = (wal: WalCounters) =>
   `${(wal.bytes / 1024).toFixed(1)} kio de WAL dont ${wal.fullPageImages.toFixed(2)} pages entières`;
 
 async function backendsOf(admin: pg.Client | undefined, database: string): Promise<number[]> {
@@ -362,7 +362,7 @@ interface Measure {
   /** CPU seconds per redemption of the server process and of its PostgreSQL backends, and of the load generator (this process). */
   cpu: { node: number; database: number; driver: number } | undefined;
   /** WAL written per redemption (PostgreSQL). */
-  wal: { bytes: number; fullPageImages: number } | undefined;
+  wal: WalCounters | undefined;
 }
 
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(2)} ms`;
@@ -462,7 +462,8 @@ function report(measure: Measure): void {
 
 interface PgbenchResult {
   tps: number;
-  wal: { bytes: number; fullPageImages: number } | undefined;
+  /** WAL written per transaction. */
+  wal: WalCounters | undefined;
   /** CPU seconds per transaction of pgbench and of its backends. */
   cpu: { client: number; database: number } | undefined;
 }

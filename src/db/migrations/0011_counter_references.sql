@@ -7,8 +7,8 @@
 -- token, the same order), PostgreSQL records a multixact. A batch of 20 redemptions took about 140
 -- such locks on a few dozen rows: redemptions (provider, place, catalogue entry, mediator, user,
 -- API token), the vouchers they mark (the redemption), their journal entries (the order, the
--- redemption), their Idempotency-Keys (the API token). On the bench, they were a third of the
--- database's time per redemption (npm run bench -- redeem).
+-- redemption), their Idempotency-Keys (the API token). On a batch of 23 redemptions (EXPLAIN
+-- ANALYZE, one client), their checks took 2.2 ms; the statement checks below take 1.1 ms.
 --
 -- The lock only keeps the parent from being deleted (or its key changed) before the child commits.
 -- None of these parents is ever deleted nor has its key changed, so the database now refuses both
@@ -17,6 +17,10 @@
 -- parent that does not exist. Errors keep the foreign keys' code (foreign_key_violation).
 --
 -- The other foreign keys to these parents stay: they are not on the counter's path.
+--
+-- The checks look a few rows up by key in tables that only grow. PL/pgSQL keeps a function's plans
+-- per connection: a plan made while a table was small (a hash join over a scan) would stay in use
+-- as the table grows, so they run with the plans that could scan turned off.
 
 alter table redemptions
   drop constraint redemptions_provider_id_fkey,
@@ -59,7 +63,8 @@ end;
 $$;
 
 -- The children: each statement's new rows, checked against their parents in one query.
-create function check_redemption_references() returns trigger language plpgsql as $$
+-- Each parent is looked up in a subquery of its own: no join to turn off, only the scans.
+create function check_redemption_references() returns trigger language plpgsql set enable_seqscan = off as $$
 begin
   if exists (
     select 1 from new_redemptions r
@@ -79,7 +84,7 @@ create trigger redemptions_references after insert on redemptions
   referencing new table as new_redemptions
   for each statement execute function check_redemption_references();
 
-create function check_voucher_redemptions() returns trigger language plpgsql as $$
+create function check_voucher_redemptions() returns trigger language plpgsql set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
 begin
   if exists (select 1 from new_vouchers v where v.redemption_id is not null and not exists (select 1 from redemptions r where r.id = v.redemption_id)) then
     raise exception 'voucher redeemed by an unknown redemption' using errcode = 'foreign_key_violation';
@@ -95,7 +100,7 @@ create trigger vouchers_redemption_reference_update after update on vouchers
   referencing new table as new_vouchers
   for each statement execute function check_voucher_redemptions();
 
-create function check_entry_references() returns trigger language plpgsql as $$
+create function check_entry_references() returns trigger language plpgsql set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
 begin
   if exists (select 1 from new_entries e where e.order_id is not null and not exists (select 1 from orders o where o.id = e.order_id)) then
     raise exception 'journal entry of an unknown order' using errcode = 'foreign_key_violation';
@@ -110,7 +115,7 @@ create trigger journal_entries_references after insert on journal_entries
   referencing new table as new_entries
   for each statement execute function check_entry_references();
 
-create function check_idempotency_tokens() returns trigger language plpgsql as $$
+create function check_idempotency_tokens() returns trigger language plpgsql set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off as $$
 begin
   if exists (select 1 from new_keys k where not exists (select 1 from api_tokens t where t.id = k.token_id)) then
     raise exception 'Idempotency-Key of an unknown API token' using errcode = 'foreign_key_violation';

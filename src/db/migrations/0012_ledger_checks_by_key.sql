@@ -1,26 +1,19 @@
--- 0012: the checks that triggers run on every money statement look rows up by key, never scan a
--- table. Must run on PostgreSQL 15.
+-- 0012: the ledger's checks look rows up by key, never read a table whole. Must run on PostgreSQL 15.
 --
--- These functions check the few rows a statement wrote against tables that only grow (journal
--- entries, postings, redemptions): a handful of index lookups. PL/pgSQL plans a function's queries
--- once per connection and keeps the plan until the tables' statistics change. A plan made while a
--- table was small, or for a large statement, can be a hash join over a scan of the whole table;
--- kept, it then reads every row of a table that grows with each redemption. Seen with auto_explain
--- on npm run bench -- redeem: the postings trigger of 0007 read every journal entry on about a
--- third of the counter's batches, even after ANALYZE, and the entries' deferred balance check read
--- every posting until the statistics caught up.
+-- The deferred balance check of 0005 and the postings trigger of 0007 check the few rows a
+-- statement wrote against tables that only grow (postings, journal entries). PL/pgSQL plans a
+-- function's queries once per connection and keeps the plan until the tables' statistics change; a
+-- plan made while a table was small, or for a large statement, can be a hash join over a scan of
+-- the whole table, and kept, it reads every row of a table that grows with each redemption. Seen
+-- with auto_explain on npm run bench -- redeem: the postings trigger read every journal entry on
+-- about a third of the counter's batches, even after ANALYZE, and the balance check read every
+-- posting until the statistics caught up. (The reference checks of 0011 are written this way.)
 --
--- The reference checks of 0011 and the balance check of 0005 now run with the plans that could
--- scan turned off, so that the planner keeps the index lookups whatever the statistics say (their
--- text does not change). The postings trigger keeps its hash joins, which join a statement's
--- postings with the accounts it moved (thousands of each in a settlement): its check of the entries
--- becomes a lookup per posting, and no table is read whole.
+-- The balance check runs with sequential scans off. The postings trigger keeps its hash joins,
+-- which join a statement's postings with the accounts it moved (thousands of each in a
+-- settlement): its check of the entries becomes a lookup per posting, and no table is read whole.
 
 alter function check_entry_balanced() set enable_seqscan = off;
-alter function check_voucher_redemptions() set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off;
-alter function check_entry_references() set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off;
-alter function check_idempotency_tokens() set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off;
--- (check_redemption_references looks each parent up in its own subquery already: no join to turn off.)
 
 create or replace function apply_postings() returns trigger language plpgsql as $$
 declare
