@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
-import { PREPARED } from './prepared.js';
+import { PREPARED, PREPARED_LAST } from './prepared.js';
 import type { DB } from './schema.js';
 import { PG_OID, identity, parseByteaHex, parseInt8 } from './type-parsers.js';
 
@@ -43,6 +43,8 @@ function openPostgres(url: string, poolSize = 10): Database {
   const pool = new pg.Pool({
     connectionString: withDefaultUser(url),
     max: poolSize,
+    // A statement is sent without waiting for the answer to the one before (see pipeliningPool).
+    pipeline: true,
     types: {
       getTypeParser: ((oid: number, format?: string) => {
         if (oid === PG_OID.INT8) return parseInt8;
@@ -54,7 +56,7 @@ function openPostgres(url: string, poolSize = 10): Database {
   // An idle connection dropped by the server (restart, admin) must not crash the process: the
   // pool replaces it, and the next query reports the error if the server is really gone.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pipeliningPool(pool) }) });
   return {
     kind: 'postgres',
     db,
@@ -68,12 +70,20 @@ function openPostgres(url: string, poolSize = 10): Database {
 }
 
 /**
- * The pool as Kysely sees it, where a statement marked PREPARED (a statement of fixed text run
- * often: the counter's batches take their rows as arrays) is sent as a named prepared statement:
- * PostgreSQL parses and analyses it once per connection instead of at every run. The name is the
- * text's hash, so that a name always means the same text. PGlite ignores the mark (a comment).
+ * The pool as Kysely sees it. Its connections pipeline (pg's `pipeline` mode: a statement is sent
+ * without waiting for the answer to the one before, each with its own Sync, answers in order), and
+ * three things are sent differently:
+ * - a statement marked PREPARED (fixed text, run often: the counter's batches take their rows as
+ *   arrays) is sent as a named prepared statement, parsed and analysed once per connection instead
+ *   of at every run; the name is the text's hash, so that a name always means the same text;
+ * - BEGIN goes out at once but is answered at once, without its result: it travels with the
+ *   transaction's first statement, whose answer carries BEGIN's error if it had one;
+ * - a statement marked PREPARED_LAST is followed at once by COMMIT, whose answer the transaction's
+ *   commit (or rollback) then collects (db/prepared.ts says what this asks of the code).
+ * Under load, each answer waits for the event loop as long as it is busy with other requests: a
+ * round trip fewer is that wait fewer (npm run bench -- redeem). PGlite ignores the marks (comments).
  */
-function preparingPool(pool: pg.Pool) {
+function pipeliningPool(pool: pg.Pool) {
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text);
@@ -83,14 +93,45 @@ function preparingPool(pool: pg.Pool) {
     }
     return name;
   };
+  const done = { command: '', rowCount: null, rows: [] as unknown[] };
   return {
     async connect() {
       const client = await pool.connect();
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      const send = (text: string, values?: unknown[]): Promise<pg.QueryResult> =>
+        text.startsWith(PREPARED) || text.startsWith(PREPARED_LAST) ? client.query({ name: nameOf(text), text, values: values ?? [] }) : client.query(text, values);
+      /** BEGIN sent, its answer not yet collected. */
+      let beginning: Promise<unknown> | undefined;
+      /** COMMIT sent after a PREPARED_LAST statement, its answer not yet collected. */
+      let committing: Promise<pg.QueryResult> | undefined;
+      const query = (text: string, values?: unknown[]): Promise<pg.QueryResult> => {
+        if (/^(begin|start transaction)\b/i.test(text)) {
+          beginning = send(text, values);
+          beginning.catch(() => undefined);
+          return Promise.resolve({ ...done, command: 'BEGIN' } as pg.QueryResult);
+        }
+        if (committing && /^(commit|rollback)$/i.test(text)) {
+          // The transaction ended with its last statement: COMMIT if that statement succeeded,
+          // ROLLBACK (PostgreSQL's answer to a COMMIT in a failed transaction) if not.
+          const ended = committing;
+          committing = undefined;
+          return /^commit$/i.test(text) ? ended : ended.then(() => ({ ...done, command: 'ROLLBACK' }) as pg.QueryResult);
+        }
+        const result = send(text, values);
+        if (text.startsWith(PREPARED_LAST)) {
+          committing = send('commit');
+          committing.catch(() => undefined);
+        }
+        if (!beginning) return result;
+        const begun = beginning;
+        beginning = undefined;
+        return Promise.all([begun, result]).then(([, answer]) => answer);
+      };
       return Object.assign(Object.create(client) as pg.PoolClient, {
-        query: (first: unknown, values?: unknown[]) =>
-          typeof first === 'string' && first.startsWith(PREPARED) ? query({ name: nameOf(first), text: first, values }) : query(first, values),
-        release: (error?: Error | boolean) => client.release(error),
+        query: (first: unknown, values?: unknown[]) => (typeof first === 'string' ? query(first, values) : client.query(first as pg.QueryConfig, values)),
+        release: (error?: Error | boolean) => {
+          beginning = committing = undefined;
+          client.release(error);
+        },
       });
     },
     end: () => pool.end(),

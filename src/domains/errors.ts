@@ -18,6 +18,7 @@ export const DOMAIN_ERROR_CODES = [
   'not_a_member',
   'last_admin',
   'api_token_unknown',
+  'api_token_revoked',
   'scope_not_allowed',
   'organisation_unknown',
   'email_taken',

@@ -11,8 +11,12 @@ export type Access =
   | { kind: 'public' }
   /** A signed-in person, acting for an organisation of one of these kinds, with this role. */
   | { kind: 'person'; organisationKinds?: readonly OrganisationKind[]; role?: MemberRole; needsOrganisation?: boolean }
-  /** A machine client with an API token holding this scope. */
-  | { kind: 'client'; scope: ApiScope; organisationKinds?: readonly OrganisationKind[] };
+  /**
+   * A machine client with an API token holding this scope. `tokenRecheckedInTransaction`: the
+   * handler checks again that the token is not revoked, in the transaction that writes, so the
+   * token may be taken from those found valid lately (domains/accounts/api-tokens.ts).
+   */
+  | { kind: 'client'; scope: ApiScope; organisationKinds?: readonly OrganisationKind[]; tokenRecheckedInTransaction?: boolean };
 
 export const PUBLIC: Access = { kind: 'public' };
 export const SIGNED_IN: Access = { kind: 'person', needsOrganisation: false };

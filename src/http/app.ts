@@ -121,14 +121,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     if (access.kind === 'client') {
       const header = request.headers.authorization;
       const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-      request.apiClient = bearer ? await authenticateApiToken(ctx, bearer) : undefined;
+      request.apiClient = bearer ? await authenticateApiToken(ctx, bearer, { recent: access.tokenRecheckedInTransaction === true }) : undefined;
     } else {
       const token = request.cookies[SESSION_COOKIE];
       request.session = token ? await loadSession(ctx, token) : undefined;
     }
     const decision = decide(access, { session: request.session, client: request.apiClient });
     if (decision === 'allowed') return;
-    if (decision === 'unauthenticated' && access.kind === 'client') reply.header('www-authenticate', 'Bearer realm="passnum"');
     return isApiRequest(request) ? sendProblem(request, reply, decision) : sendErrorPage(request, reply, decision);
   });
 

@@ -44,6 +44,7 @@ export const ERROR_TABLE = {
   not_a_member: { status: 403, message: 'Vous ne faites pas partie de cette organisation.' },
   last_admin: { status: 409, message: 'Une organisation garde toujours au moins un administrateur ou une administratrice.' },
   api_token_unknown: { status: 404, message: 'Ce jeton d’API n’existe pas ou a déjà été révoqué.' },
+  api_token_revoked: { status: 401, message: 'Ce jeton d’API a été révoqué : rien n’a été enregistré.' },
   scope_not_allowed: { status: 400, message: 'Votre organisation ne peut pas donner ce droit à un jeton d’API.' },
   organisation_unknown: { status: 404, message: 'Cette organisation n’existe pas.' },
   email_taken: { status: 409, message: 'Un compte existe déjà avec cette adresse e-mail.' },

@@ -59,6 +59,8 @@ export function isApiRequest(request: FastifyRequest): boolean {
  */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, invalidParams?: InvalidParam[], extensions?: Record<string, unknown>) {
   const { status, message } = errorEntry(code);
+  // A client whose token is refused is told how to authenticate (RFC 9110 §11.6.1).
+  if (status === 401 && request.url.startsWith('/api/') && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer realm="passnum"');
   return reply
     .status(status)
     .type('application/problem+json; charset=utf-8')

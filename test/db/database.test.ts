@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
+import { PREPARED_LAST } from '../../src/db/prepared.js';
 import { createTestContext, onPostgres, type TestContext } from '../support/context.js';
 
 let t: TestContext;
@@ -68,6 +69,69 @@ describe(`database on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
     ).rejects.toThrow();
     const found = await t.ctx.db.selectFrom('organisations').select('id').where('name', '=', 'Demi-écriture').execute();
     expect(found).toEqual([]);
+  });
+
+  it('fails a statement whose assertion is false, with its message (assert_true, migration 0013)', async () => {
+    const { rows } = await sql<{ ok: boolean }>`select assert_true(1 = 1, 'never') as ok`.execute(t.ctx.db);
+    expect(rows[0]!.ok).toBe(true);
+    await expect(sql`select assert_true(1 = 2, 'one is not two')`.execute(t.ctx.db)).rejects.toMatchObject({ message: 'one is not two', code: 'P0004' });
+    await expect(sql`select assert_true(null, 'unknown is not true')`.execute(t.ctx.db)).rejects.toThrow('unknown is not true');
+  });
+
+  describe('a transaction whose last statement carries its COMMIT (PREPARED_LAST)', () => {
+    const names = (prefix: string) =>
+      t.ctx.db.selectFrom('organisations').select('name').where('name', 'like', `${prefix}%`).orderBy('name').execute().then((rows) => rows.map((r) => r.name));
+    const last = (name: string, ok: boolean) =>
+      sql`${sql.raw(PREPARED_LAST)}
+        with added as (insert into organisations (kind, name) values ('funder', ${name}) returning id)
+        select assert_true(${ok}, 'refused by the statement') and (select count(*) from added) = 1 as written`;
+
+    it('commits what came before it and what it wrote, and returns the work’s result', async () => {
+      const result = await t.ctx.db.transaction().execute(async (trx) => {
+        await trx.insertInto('organisations').values({ kind: 'funder', name: 'Dernière A1' }).execute();
+        const { rows } = await last('Dernière A2', true).execute(trx);
+        return rows;
+      });
+      expect(result).toEqual([{ written: true }]);
+      expect(await names('Dernière A')).toEqual(['Dernière A1', 'Dernière A2']);
+    });
+
+    it('rolls everything back when it fails, with its error, and the connection serves the next transaction', async () => {
+      await expect(
+        t.ctx.db.transaction().execute(async (trx) => {
+          await trx.insertInto('organisations').values({ kind: 'funder', name: 'Dernière B1' }).execute();
+          await last('Dernière B2', false).execute(trx);
+        }),
+      ).rejects.toThrow('refused by the statement');
+      expect(await names('Dernière B')).toEqual([]);
+      // Every connection of the pool in turn: none was left inside a transaction.
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => t.ctx.db.transaction().execute((trx) => last(`Dernière B${i + 10}`, true).execute(trx))),
+      );
+      expect(await names('Dernière B')).toHaveLength(12);
+    });
+
+    it('rolls back and fails when the COMMIT itself fails (a deferred check)', async () => {
+      await expect(
+        t.ctx.db.transaction().execute(async (trx) => {
+          await sql`create temp table deferred_once (n int unique deferrable initially deferred) on commit drop`.execute(trx);
+          await trx.insertInto('organisations').values({ kind: 'funder', name: 'Dernière C1' }).execute();
+          await sql`${sql.raw(PREPARED_LAST)} insert into deferred_once values (1), (1)`.execute(trx);
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      expect(await names('Dernière C')).toEqual([]);
+    });
+
+    it('is an ordinary transaction whose work throws after a plain statement', async () => {
+      await expect(
+        t.ctx.db.transaction().execute(async (trx) => {
+          await trx.insertInto('organisations').values({ kind: 'funder', name: 'Dernière D1' }).execute();
+          throw new Error('changed its mind');
+        }),
+      ).rejects.toThrow('changed its mind');
+      await t.ctx.db.transaction().execute(async () => undefined);
+      expect(await names('Dernière D')).toEqual([]);
+    });
   });
 
   it('serialises concurrent transactions without mixing them', async () => {

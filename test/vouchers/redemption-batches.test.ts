@@ -5,7 +5,7 @@ import { createApiToken } from '../../src/domains/accounts/api-tokens.js';
 import { DomainError } from '../../src/domains/errors.js';
 import { generateVoucherCode, type VoucherCode } from '../../src/domains/vouchers/codes.js';
 import { redeemVouchers, type Recorder, type RedemptionResult } from '../../src/domains/vouchers/redeem-vouchers.js';
-import { MAX_BATCH } from '../../src/domains/vouchers/redemption-batch.js';
+import { BATCHES_IN_FLIGHT, MAX_BATCH, SMALLEST_SHARE } from '../../src/domains/vouchers/redemption-batch.js';
 import { createTestContext, type TestContext } from '../support/context.js';
 import { expectSoundLedger } from '../support/ledger.js';
 import { createPublicPlace } from '../support/places-fixtures.js';
@@ -82,6 +82,20 @@ describe('many requests at once through one context', () => {
     expect(outcomes).toEqual(['paid', 'paid', 'paid', 'paid', 'voucher_already_used', 'voucher_already_used']);
     // Two transactions wrote redemptions: the batch was not run again request by request.
     expect(writes.seen).toBe(2);
+  });
+
+  it('splits a wave between the batches in flight, each its share of the requests in the system', async () => {
+    const writes = watchStatements(/insert into redemptions/u);
+    const ctx: AppContext = { ...t.ctx, db: t.ctx.db.withPlugin(writes) };
+    // The first request starts alone; the 30 after it wait until it has written. Taken whole, they
+    // would answer together and come back together, batch after batch: the next batch takes its
+    // share of the 31 in the system, 16, and the 14 left go in a third, alongside.
+    const wave = 30;
+    expect(Math.ceil((wave + 1) / BATCHES_IN_FLIGHT)).toBeGreaterThan(SMALLEST_SHARE);
+    const results = await all(Array.from({ length: wave + 1 }, () => redeem([fresh()], undefined, provider, ctx)));
+    for (const r of results) expect(r instanceof Error ? r.message : r.outcome.ok).toBe(true);
+    expect(writes.seen).toBe(3);
+    await expectSoundLedger(t.ctx);
   });
 
   it('fails a request for another provider’s place alone, and releases its key', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken } from '../../src/domains/accounts/api-tokens.js';
+import { RECENT_TOKEN_MS, createApiToken, revokeApiToken } from '../../src/domains/accounts/api-tokens.js';
 import type { ApiScope } from '../../src/domains/accounts/model.js';
 import { saveCatalogueEntry } from '../../src/domains/places/catalogue.js';
 import { createPlace } from '../../src/domains/places/manage-places.js';
@@ -99,6 +99,48 @@ describe('POST /api/v1/redemptions: access', () => {
     // A distributor's token neither.
     const distributor = await createOrganisation(t.ctx, 'distributor', 'Association relais');
     expectProblem(await redeem((await tokenFor(distributor, ['organisation:read'])).token, body(place.id, [nextVoucher()])), 403, 'forbidden');
+  });
+});
+
+describe('POST /api/v1/redemptions: a revoked token', () => {
+  const keyStored = async (key: string) => (await t.ctx.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).execute()).length > 0;
+
+  it('is refused at once when revoked here, by the same check as an unknown token', async () => {
+    const { provider, place, token, tokenId } = await counter();
+    expect((await redeem(token, body(place.id, [nextVoucher()]))).statusCode).toBe(201);
+    await revokeApiToken(t.ctx, { userId: null, organisationId: provider.organisation.id, apiTokenId: null }, { organisationId: provider.organisation.id, tokenId });
+    const refused = await redeem(token, body(place.id, [nextVoucher()]));
+    expectProblem(refused, 401, 'unauthenticated');
+    expect(refused.headers['www-authenticate']).toContain('Bearer');
+  });
+
+  it('revoked by another process, is refused by the batch that would write (401 api_token_revoked): nothing written, key released', async () => {
+    const { provider, place, token, tokenId } = await counter();
+    expect((await redeem(token, body(place.id, [nextVoucher()]))).statusCode).toBe(201);
+    // Another instance of the application revokes it: this one still has it among the tokens found valid lately.
+    await t.ctx.db.updateTable('api_tokens').set({ revoked_at: t.clock.now() }).where('id', '=', tokenId).execute();
+    const before = { redemptions: await count('redemptions'), refusals: await count('redemption_refusals') };
+    const code = nextVoucher();
+    const key = randomUUID();
+    const refused = await redeem(token, body(place.id, [code]), key);
+    expectProblem(refused, 401, 'api_token_revoked');
+    expect(refused.headers['www-authenticate']).toContain('Bearer');
+    expect({ redemptions: await count('redemptions'), refusals: await count('redemption_refusals') }).toEqual(before);
+    expect(await keyStored(key)).toBe(false);
+    // The voucher is still whole: another client of the place spends it.
+    const other = await tokenFor(provider.organisation, ['redemptions:write']);
+    expect((await redeem(other.token, body(place.id, [code]))).statusCode).toBe(201);
+    // Routes that do not check the token as they write look it up at every request.
+    const checked = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/vouchers/check',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ codes: [formatVoucherCode(nextVoucher())] }),
+    });
+    expect(checked.statusCode).toBe(401);
+    // Past RECENT_TOKEN_MS, the redemption route looks it up again too: refused before the body is read.
+    t.clock.advanceMinutes(RECENT_TOKEN_MS / 60_000);
+    expectProblem(await redeem(token, body(place.id, [nextVoucher()])), 401, 'unauthenticated');
   });
 });
 

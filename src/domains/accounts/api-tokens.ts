@@ -69,7 +69,7 @@ const LAST_USED_PRECISION_MS = 60_000;
 /** Revokes a token of the given organisation (another organisation's token is "unknown"). */
 export async function revokeApiToken(ctx: AppContext, actor: Actor, input: { organisationId: string; tokenId: string }): Promise<void> {
   const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
+  const prefix = await ctx.db.transaction().execute(async (trx) => {
     const revoked = await trx
       .updateTable('api_tokens')
       .set({ revoked_at: now, revoked_by: actor.userId })
@@ -85,7 +85,10 @@ export async function revokeApiToken(ctx: AppContext, actor: Actor, input: { org
       subjectId: revoked.id,
       before: { name: revoked.name, prefix: revoked.prefix },
     });
+    return revoked.prefix;
   });
+  // Once committed: a request looking it up meanwhile may have found it still valid.
+  recentTokens(ctx).delete(prefix);
 }
 
 interface TokenRow {
@@ -123,16 +126,57 @@ function tokenLoader(ctx: AppContext) {
   return loader;
 }
 
-/** The client behind a bearer token, or undefined when malformed, unknown or revoked. */
-export async function authenticateApiToken(ctx: AppContext, bearer: string): Promise<ApiClient | undefined> {
+/** How long a token found valid may be taken as still valid by a route that checks it again as it writes. */
+export const RECENT_TOKEN_MS = 60_000;
+/** Tokens kept at most: valid ones only, so as many as the clients in service; past this, forgotten all at once. */
+const RECENT_TOKENS_MAX = 10_000;
+
+/**
+ * Tokens found valid lately, by prefix, with when they were found so. Only for the routes that
+ * check the token again in the transaction that writes (access `tokenRecheckedInTransaction`: the
+ * counter's batches): a token revoked since is refused there, before anything is written, and
+ * revoking it here forgets it at once. Every other route looks its token up at each request.
+ */
+const recentTokenMaps = new WeakMap<AppContext, Map<string, { row: TokenRow; foundAt: number }>>();
+
+function recentTokens(ctx: AppContext) {
+  let recent = recentTokenMaps.get(ctx);
+  if (!recent) {
+    recent = new Map();
+    recentTokenMaps.set(ctx, recent);
+  }
+  return recent;
+}
+
+/**
+ * The client behind a bearer token, or undefined when malformed, unknown or revoked. With
+ * `recent`, a token found valid less than RECENT_TOKEN_MS ago is not looked up again: only for a
+ * route that checks it again as it writes (see recentTokens).
+ */
+export async function authenticateApiToken(ctx: AppContext, bearer: string, options: { recent?: boolean } = {}): Promise<ApiClient | undefined> {
   const match = TOKEN_FORMAT.exec(bearer);
   if (!match) return undefined;
-  const row = await tokenLoader(ctx)(match[1]!);
+  const prefix = match[1]!;
+  const now = ctx.clock.now();
+  const recent = recentTokens(ctx);
+  const seen = options.recent ? recent.get(prefix) : undefined;
+  let row: TokenRow | undefined;
+  if (seen && now.getTime() - seen.foundAt < RECENT_TOKEN_MS) {
+    row = seen.row;
+  } else {
+    row = await tokenLoader(ctx)(prefix);
+    if (row) {
+      if (recent.size >= RECENT_TOKENS_MAX) recent.clear();
+      recent.set(prefix, { row, foundAt: now.getTime() });
+    } else {
+      recent.delete(prefix);
+    }
+  }
   if (!row || !sameHash(row.secret_hash, hashSecretToken(match[2]!))) return undefined;
   // "Last used" to the minute: writing it on every request would make each request of a busy client
   // commit twice and queue on this one row.
-  const now = ctx.clock.now();
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= LAST_USED_PRECISION_MS) {
+    row.last_used_at = now;
     await ctx.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', row.id).execute();
   }
   return { tokenId: row.id, organisationId: row.organisation_id, organisationKind: row.kind, scopes: row.scopes as ApiScope[] };

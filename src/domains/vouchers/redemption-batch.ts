@@ -5,7 +5,7 @@ import type { AppContext } from '../../app-context.js';
 import type { DB } from '../../db/schema.js';
 import { entryAccountRows, entryStatementParts } from '../ledger/post-entry.js';
 import { redemptionEntry, type RedemptionMoney } from '../ledger/money-events.js';
-import { PREPARED } from '../../db/prepared.js';
+import { PREPARED_LAST } from '../../db/prepared.js';
 import { DomainError } from '../errors.js';
 import { loadBatchFacts, type IdempotencyClaim, type LoadedFacts, type LockedVoucher, type Recorder } from './redemption-facts.js';
 import type { RedemptionInput, RedemptionOutcome, RedemptionResult } from './redeem-vouchers.js';
@@ -26,10 +26,17 @@ import { decideRedemption } from './rules.js';
  * smaller (about 13 requests instead of 21 under the bench's 50 connections) and each redemption
  * dearer (CPU per redemption 0.32 ms instead of 0.27), for no more redemptions per second.
  *
+ * A batch takes at most its share of the requests in the system (waiting or in a batch), split
+ * between the batches in flight, or SMALLEST_SHARE. Without that cap, the requests of one batch came back together
+ * and all went into the next, and the two batches in flight kept splitting the clients unevenly
+ * (seen under the bench's 50 connections: 18 and 32, or 1 and 49, batch after batch); the big one
+ * took longest and answered all its clients at once, holding the event loop. With it, 25 and 25.
+ * Its commit goes with its last statement (db/prepared.ts, PREPARED_LAST), its BEGIN with its first.
+ *
  * The outcome of each request is the one it would have had alone, after those before it in the
  * batch: a voucher spent earlier in the batch is already used, refusals earlier in the batch count
- * towards the limits. What throws for a request alone (place_unknown, too_many_refusals,
- * mediator_unknown, idempotency_key_reused) fails that request only, and its Idempotency-Key is
+ * towards the limits. What throws for a request alone (api_token_revoked, place_unknown,
+ * too_many_refusals, mediator_unknown, idempotency_key_reused) fails that request only, and its Idempotency-Key is
  * released. If the batch's transaction fails as a whole (a bug, a lost connection), each of its
  * requests is run again alone, so that one request never fails another.
  */
@@ -38,6 +45,8 @@ import { decideRedemption } from './rules.js';
 export const MAX_BATCH = 64;
 /** Batches running at once: while one commits, the next one reads, locks and writes. */
 export const BATCHES_IN_FLIGHT = 2;
+/** A batch may take this many requests whatever its share (below, splitting gains nothing). */
+export const SMALLEST_SHARE = 8;
 
 export interface QueuedRedemption {
   recorder: Recorder;
@@ -68,6 +77,8 @@ export function redemptionQueue(ctx: AppContext): RedemptionQueue {
 export class RedemptionQueue {
   private readonly waiting: Waiting[] = [];
   private running = 0;
+  /** Requests in the batches running. */
+  private inBatches = 0;
   /** A batch is reading or writing: the next one waits until it only commits. */
   private writing = false;
   /** Ledger accounts seen committed: they are never deleted, so they need not be inserted again. */
@@ -84,7 +95,8 @@ export class RedemptionQueue {
 
   private pump(): void {
     while (this.running < BATCHES_IN_FLIGHT && !this.writing && this.waiting.length > 0) {
-      const batch = this.take();
+      const batch = this.take(Math.max(SMALLEST_SHARE, Math.ceil((this.waiting.length + this.inBatches) / BATCHES_IN_FLIGHT)));
+      this.inBatches += batch.length;
       this.running++;
       this.writing = true;
       let written = false;
@@ -96,6 +108,7 @@ export class RedemptionQueue {
       };
       void this.run(batch, onWritten).finally(() => {
         this.running--;
+        this.inBatches -= batch.length;
         onWritten();
         this.pump();
       });
@@ -103,10 +116,10 @@ export class RedemptionQueue {
   }
 
   /** The next batch, in arrival order; a second request under the same key waits for the next batch (it will replay the first). */
-  private take(): Waiting[] {
+  private take(most: number): Waiting[] {
     const batch: Waiting[] = [];
     const keys = new Set<string>();
-    for (let i = 0; i < this.waiting.length && batch.length < MAX_BATCH; ) {
+    for (let i = 0; i < this.waiting.length && batch.length < Math.min(most, MAX_BATCH); ) {
       const request = this.waiting[i]!;
       const key = request.claim ? `${request.claim.tokenId} ${request.claim.key}` : undefined;
       if (key !== undefined && keys.has(key)) {
@@ -190,12 +203,15 @@ async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[], kno
     const refused: Refused[] = [];
     for (const i of deciding) {
       const request = batch[i]!;
-      const { facts: loaded, refusalsByPlace, refusalsByRecorder, mediatorUnknown } = facts[i]!;
+      const { facts: loaded, refusalsByPlace, refusalsByRecorder, mediatorUnknown, tokenRevoked } = facts[i]!;
       const placeKey = `place ${request.input.placeId}`;
       const recorderKey = request.recorder.tokenId !== null ? `token ${request.recorder.tokenId}` : `user ${request.recorder.userId}`;
-      // The same checks, in the same order, as a request alone: the place first, so that a
-      // provider learns nothing about the limits of another provider's place.
-      const error = !loaded
+      // The same checks, in the same order, as a request alone: the token first (revoked since it
+      // was authenticated: api-tokens.ts), then the place, so that a provider learns nothing about
+      // the limits of another provider's place.
+      const error = tokenRevoked
+        ? new DomainError('api_token_revoked')
+        : !loaded
         ? new DomainError('place_unknown', 'placeId')
         : refusalsByPlace + (refusedAt.get(placeKey) ?? 0) >= limit || refusalsByRecorder + (refusedAt.get(recorderKey) ?? 0) >= limit
           ? new DomainError('too_many_refusals')
@@ -219,13 +235,14 @@ async function runBatch(ctx: AppContext, batch: readonly QueuedRedemption[], kno
       }
     }
 
-    accountsUsed.push(...(await writeOutcomes(trx, accepted, refused, released, now, knownAccounts)));
-    for (const a of accepted) settled[a.index] = { ok: true, result: { outcome: a.outcome, replayed: false } };
-    for (const r of refused) settled[r.index] = { ok: true, result: { outcome: r.outcome, replayed: false } };
+    // Read before the write: the write is the transaction's last statement (it commits it).
     if (replays.length > 0) {
       const earlier = await earlierOutcomes(trx, replays.map((i) => batch[i]!.claim!));
       replays.forEach((i, j) => (settled[i] = earlier[j]!));
     }
+    accountsUsed.push(...(await writeOutcomes(trx, accepted, refused, released, now, knownAccounts)));
+    for (const a of accepted) settled[a.index] = { ok: true, result: { outcome: a.outcome, replayed: false } };
+    for (const r of refused) settled[r.index] = { ok: true, result: { outcome: r.outcome, replayed: false } };
     onWritten?.();
     return settled.map((s) => s!);
   });
@@ -306,8 +323,10 @@ function moneyOf(id: string, request: QueuedRedemption, vouchers: readonly Locke
  * released, and the redemptions' ledger entries with their postings. It used to be two, the
  * entries last so that the accounts stayed locked only from there to the commit; in one, the
  * accounts are locked once the vouchers are marked (the select below counts those first), and the
- * next batch still reaches them after this one has committed, one round trip sooner. Returns the
- * accounts used.
+ * next batch still reaches them after this one has committed, one round trip sooner. It is the
+ * transaction's last statement, its COMMIT sent right behind it (PREPARED_LAST): its counts are
+ * checked by the statement itself, which fails, and rolls the batch back, if one is wrong. Returns
+ * the accounts used.
  */
 async function writeOutcomes(
   trx: Kysely<DB>,
@@ -325,7 +344,7 @@ async function writeOutcomes(
   const marks = accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => ({ voucherId: voucher.id, redemptionId: id })));
   const answers = [...accepted, ...refused].flatMap(({ request, outcome }) => (request.claim ? [{ ...request.claim, outcome: JSON.stringify(outcome) }] : []));
   // Fixed text whatever the batch holds (its rows go as arrays): prepared once per connection.
-  const { rows } = await sql<{ marked: number | string; posted: number | string }>`${sql.raw(PREPARED)}
+  await sql`${sql.raw(PREPARED_LAST)}
     with redemption as (
       insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
         delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
@@ -363,10 +382,9 @@ async function writeOutcomes(
       using unnest(${released.map((c) => c.tokenId)}::text[], ${released.map((c) => c.key)}::text[]) as x (token_id, key)
       where k.token_id = x.token_id::uuid and k.key = x.key
     ), ${sql.join(ledger.ctes)}
-    select (select count(*) from marked) as marked, (select count(*) from posted) as posted`.execute(trx);
-  // Cannot differ under the row locks taken before; if it ever did, the transaction is rolled back.
-  if (Number(rows[0]!.marked) !== marks.length) throw new Error('vouchers changed under their lock');
-  if (Number(rows[0]!.posted) !== ledger.lineCount) throw new Error('journal entries not written whole');
+    -- Cannot differ under the row locks taken before; if it ever did, the batch is rolled back.
+    select assert_true((select count(*) from marked) = ${marks.length}, 'vouchers changed under their lock')
+      and assert_true((select count(*) from posted) = ${ledger.lineCount}, 'journal entries not written whole') as written`.execute(trx);
   return ledger.accounts.map((account) => account.id);
 }
 

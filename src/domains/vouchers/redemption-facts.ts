@@ -8,8 +8,8 @@ import type { OrderRules, RedemptionFacts, VoucherFacts } from './rules.js';
 
 /**
  * What redemptions are decided on, read for a whole batch of requests (redemption-batch.ts) in one
- * statement: each request's place, catalogue entry, mediator, recent refusals and Idempotency-Key,
- * claimed in the same statement; then one statement for all their vouchers, locked.
+ * statement: each request's place, catalogue entry, mediator, recent refusals, API token (still
+ * valid?) and Idempotency-Key, claimed in the same statement, and all their vouchers, locked.
  */
 
 /** Window of the limit on refused attempts per place and per person or client. */
@@ -61,6 +61,8 @@ export interface RequestFacts {
   refusalsByRecorder: number;
   /** The mediator was named but is not one of the provider's active mediators. */
   mediatorUnknown: boolean;
+  /** The API client's token has been revoked since the request was authenticated (api-tokens.ts). */
+  tokenRevoked: boolean;
 }
 
 interface FactsRow {
@@ -82,6 +84,7 @@ interface FactsRow {
   by_place: number | string;
   by_recorder: number | string;
   claimed: boolean;
+  token_valid: boolean;
 }
 
 /**
@@ -137,7 +140,8 @@ export async function loadBatchFacts(
              then (select count(*) from redemption_refusals where recorded_by_token = r.token_id and created_at > ${since}::timestamptz)
              else (select count(*) from redemption_refusals where recorded_by_user = r.user_id and created_at > ${since}::timestamptz)
            end as by_recorder,
-           r.key is null or exists (select 1 from claim c where c.token_id = r.token_id and c.key = r.key) as claimed
+           r.key is null or exists (select 1 from claim c where c.token_id = r.token_id and c.key = r.key) as claimed,
+           r.token_id is null or exists (select 1 from api_tokens t where t.id = r.token_id and t.revoked_at is null) as token_valid
     from req r
     left join places p on p.id = r.place_id and p.provider_id = r.provider_id
     left join providers pr on pr.organisation_id = p.provider_id
@@ -155,6 +159,7 @@ export async function loadBatchFacts(
       refusalsByPlace: Number(row.by_place),
       refusalsByRecorder: Number(row.by_recorder),
       mediatorUnknown: input.mediatorId !== null && row.mediator_status === null,
+      tokenRevoked: !row.token_valid,
       facts: !row.place_found
         ? undefined
         : {

@@ -73,7 +73,9 @@ export const REDEMPTION_DESCRIPTION = `Encaisse un ou plusieurs chèques pour un
 
 **Erreurs de saisie** : un code mal formé ou dont le caractère de contrôle est faux répond 400 (\`code_malformed\`, \`code_check_failed\`) avec \`invalidParams\` nommant \`codes.N\`, sans être compté comme un refus. Lieu inconnu ou d’une autre structure : 404 \`place_unknown\`.
 
-**Limite** : après trop de refus en 10 minutes pour un même lieu ou un même jeton, les tentatives suivantes répondent 429 \`too_many_refusals\`.`;
+**Limite** : après trop de refus en 10 minutes pour un même lieu ou un même jeton, les tentatives suivantes répondent 429 \`too_many_refusals\`.
+
+**Jeton révoqué** : un jeton inconnu ou révoqué répond 401 \`unauthenticated\` ; un jeton révoqué pendant que la demande était en cours répond 401 \`api_token_revoked\`, et rien n’est encaissé ni enregistré (la clé reste libre).`;
 
 /** POST /api/v1/vouchers/check */
 export const voucherCheckBody = z.strictObject({ codes: codesSchema });

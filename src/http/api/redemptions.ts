@@ -19,6 +19,8 @@ import {
 import { bearerSecurity } from './schemas.js';
 
 const REDEEM: Access = { kind: 'client', scope: 'redemptions:write', organisationKinds: ['provider'] };
+/** The counter's batches check each request's token again as they write (redemption-facts.ts). */
+const REDEEM_IN_BATCH: Access = { ...REDEEM, tokenRecheckedInTransaction: true };
 
 /** The provider's API client records what it does as itself: no person behind it. */
 function recorderOf(request: FastifyRequest): Recorder {
@@ -42,7 +44,7 @@ export function redemptionsApi(parent: FastifyInstance, ctx: AppContext) {
   app.post(
     '/api/v1/redemptions',
     {
-      config: { access: REDEEM },
+      config: { access: REDEEM_IN_BATCH },
       // A bad Idempotency-Key gets its own code rather than the generic validation_failed.
       attachValidation: true,
       schema: {
