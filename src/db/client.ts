@@ -74,7 +74,7 @@ function openPostgres(url: string, poolSize = 10): Database {
  * without waiting for the answer to the one before, each with its own Sync, answers in order), and
  * three things are sent differently:
  * - a statement marked PREPARED (fixed text, run often: the counter's batches take their rows as
- *   arrays) is sent as a named prepared statement, parsed and analysed once per connection instead
+ *   JSON) is sent as a named prepared statement, parsed and analysed once per connection instead
  *   of at every run; the name is the text's hash, so that a name always means the same text;
  * - BEGIN goes out at once but is answered at once, without its result: it travels with the
  *   transaction's first statement, whose answer carries BEGIN's error if it had one;

@@ -50,11 +50,25 @@ export function accountKey(ref: AccountRef): string {
   }
 }
 
+/**
+ * Ids already computed, by key: the counter asks for the same few accounts (an order's vouchers
+ * outstanding, a provider's payable) several times per redemption. Forgotten all at once past
+ * ACCOUNT_IDS_KEPT (a settlement names every provider's accounts).
+ */
+const accountIds = new Map<string, string>();
+const ACCOUNT_IDS_KEPT = 100_000;
+
 /** A UUID (version 8, RFC 9562: custom) from the account key: the same key, the same id everywhere. */
 export function accountId(key: string): string {
-  const hex = createHash('sha256').update(`passnum ledger account ${key}`).digest('hex');
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  let id = accountIds.get(key);
+  if (id === undefined) {
+    const hex = createHash('sha256').update(`passnum ledger account ${key}`).digest('hex');
+    const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+    id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    if (accountIds.size >= ACCOUNT_IDS_KEPT) accountIds.clear();
+    accountIds.set(key, id);
+  }
+  return id;
 }
 
 export function accountRow(ref: AccountRef, now: Date) {

@@ -194,12 +194,16 @@ export async function postFewEntries(trx: Kysely<DB>, entries: readonly NewEntry
 export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
   const prepared = entries.map((entry) => ({ entry, lines: orderedLines(entry) }));
   const accounts = [...new Map(prepared.flatMap((p) => entryAccountRows(p.lines, now).map((row) => [row.key, row] as const))).values()];
-  const rows = prepared.map(({ entry }) => entryValues(entry, now));
-  const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
+  // Without their creation instant: the statement gives them all `now`.
+  const rows = prepared.map(({ entry }, i) => {
+    const { created_at: _now, ...values } = entryValues(entry, now);
+    return { i, ...values };
+  });
   const postings = prepared.flatMap(({ lines }, i) =>
-    lines.map((line, index) => ({ i, line: index + 1, accountId: accountId(accountKey(line.account)), amountCents: line.amountCents })),
+    lines.map((line, index) => ({ i, line: index + 1, account_id: accountId(accountKey(line.account)), amount_cents: line.amountCents })),
   );
-  // Fixed text whatever the number of entries (their rows go as arrays), so that callers can prepare it.
+  // Fixed text whatever the number of entries (their rows go as one JSON parameter each: built by
+  // JSON.stringify at once, where arrays were escaped element by element), so that callers can prepare it.
   const ctes = [
     sql`numbered as (
       select n.i, nextval('journal_entry_seq') as seq
@@ -208,11 +212,10 @@ export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
     )`,
     sql`entries as (
       insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
-      select n.seq, e.journal, e.kind, e.label, e.booked_on::date, e.piece_ref, e.order_id::uuid, e.redemption_id::uuid, e.corrects_seq::bigint, ${now}::timestamptz
+      select n.seq, e.journal, e.kind, e.label, e.booked_on, e.piece_ref, e.order_id, e.redemption_id, e.corrects_seq, ${now}::timestamptz
       from numbered n
-      join unnest(${column('journal')}::text[], ${column('kind')}::text[], ${column('label')}::text[], ${column('booked_on')}::text[], ${column('piece_ref')}::text[],
-        ${column('order_id')}::text[], ${column('redemption_id')}::text[], ${column('corrects_seq')}::text[])
-        with ordinality as e (journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, n) on e.n = n.i + 1
+      join json_to_recordset(${JSON.stringify(rows)}::json)
+        as e (i int, journal text, kind text, label text, booked_on date, piece_ref text, order_id uuid, redemption_id uuid, corrects_seq bigint) on e.i = n.i
       order by n.seq
     )`,
     // The accounts locked in id order (the same in every transaction, so that writers never wait
@@ -220,7 +223,7 @@ export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
     // account, in entry order; the statement trigger moves each account once and checks them.
     sql`locked as materialized (
       select a.id, a.balance_cents, a.postings_count from ledger_accounts a
-      where a.id = any(${[...new Set(postings.map((p) => p.accountId))]}::uuid[])
+      where a.id = any(${[...new Set(postings.map((p) => p.account_id))]}::uuid[])
       order by a.id
       for update
     )`,
@@ -229,8 +232,7 @@ export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
       select n.seq, p.line, a.id, p.amount_cents,
         a.balance_cents + sum(p.amount_cents) over w, a.postings_count + row_number() over w
       from numbered n
-      join unnest(${postings.map((p) => p.i)}::int[], ${postings.map((p) => p.line)}::int[], ${postings.map((p) => p.accountId)}::uuid[],
-        ${postings.map((p) => p.amountCents)}::bigint[]) as p (i, line, account_id, amount_cents) on p.i = n.i
+      join json_to_recordset(${JSON.stringify(postings)}::json) as p (i int, line int, account_id uuid, amount_cents bigint) on p.i = n.i
       join locked a on a.id = p.account_id
       window w as (partition by a.id order by n.seq, p.line rows unbounded preceding)
       returning entry_seq

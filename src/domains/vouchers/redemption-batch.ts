@@ -338,49 +338,69 @@ async function writeOutcomes(
 ): Promise<string[]> {
   const ledger = entryStatementParts(accepted.map(({ money }) => redemptionEntry(money, now)), now);
   await insertMissingAccounts(trx, ledger.accounts.filter((a) => !knownAccounts.has(a.id)));
-  const of = <T>(list: readonly T[]) => ({ column: <V>(pick: (item: T) => V) => list.map(pick) });
-  const a = of(accepted);
-  const r = of(refused);
-  const marks = accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => ({ voucherId: voucher.id, redemptionId: id })));
-  const answers = [...accepted, ...refused].flatMap(({ request, outcome }) => (request.claim ? [{ ...request.claim, outcome: JSON.stringify(outcome) }] : []));
-  // Fixed text whatever the batch holds (its rows go as arrays): prepared once per connection.
+  const redemptions = accepted.map(({ id, request: { recorder, input }, facts, outcome: { redemption } }) => ({
+    id,
+    provider_id: recorder.providerId,
+    place_id: input.placeId,
+    entry_id: facts.entryId,
+    referential_version: facts.referentialVersion,
+    service_code: input.serviceCode,
+    service_date: input.serviceDate,
+    delivery_mode: input.deliveryMode,
+    price_cents: redemption.priceCents,
+    vouchers_cents: redemption.vouchersCents,
+    holder_share_cents: redemption.holderShareCents,
+    voucher_count: redemption.voucherCount,
+    mediator_id: input.mediatorId,
+    public_age: input.publicAge ?? null,
+    public_situation: input.publicSituation ?? null,
+    user_id: recorder.userId,
+    token_id: recorder.tokenId,
+  }));
+  const marks = accepted.flatMap(({ id, vouchers }) => vouchers.map((voucher) => ({ voucher_id: voucher.id, redemption_id: id })));
+  const refusals = refused.map(({ request: { recorder, input }, outcome, voucherId }) => ({
+    provider_id: recorder.providerId,
+    place_id: input.placeId,
+    voucher_id: voucherId,
+    reason: outcome.reason,
+    user_id: recorder.userId,
+    token_id: recorder.tokenId,
+  }));
+  const answers = [...accepted, ...refused].flatMap(({ request: { claim }, outcome }) => (claim ? [{ token_id: claim.tokenId, key: claim.key, outcome }] : []));
+  const releases = released.map((claim) => ({ token_id: claim.tokenId, key: claim.key }));
+  // Fixed text whatever the batch holds: prepared once per connection. Its rows go as one JSON
+  // parameter per table, built by JSON.stringify at once (as arrays, each element was escaped on its
+  // own: the most garbage the counter made, seen by V8's sampling heap profiler).
   await sql`${sql.raw(PREPARED_LAST)}
     with redemption as (
       insert into redemptions (id, provider_id, place_id, catalogue_entry_id, referential_version, service_code, service_date,
         delivery_mode, price_cents, vouchers_cents, holder_share_cents, voucher_count, mediator_id, public_age, public_situation,
         recorded_by_user, recorded_by_token, created_at)
-      select x.id::uuid, x.provider_id::uuid, x.place_id::uuid, x.entry_id::uuid, x.referential_version, x.service_code, x.service_date::date,
-        x.delivery_mode, x.price_cents, x.vouchers_cents, x.holder_share_cents, x.voucher_count, x.mediator_id::uuid, x.public_age, x.public_situation,
-        x.user_id::uuid, x.token_id::uuid, ${now}::timestamptz
-      from unnest(${a.column((x) => x.id)}::text[], ${a.column((x) => x.request.recorder.providerId)}::text[], ${a.column((x) => x.request.input.placeId)}::text[],
-        ${a.column((x) => x.facts.entryId)}::text[], ${a.column((x) => x.facts.referentialVersion)}::int[], ${a.column((x) => x.request.input.serviceCode)}::text[],
-        ${a.column((x) => x.request.input.serviceDate)}::text[], ${a.column((x) => x.request.input.deliveryMode)}::text[], ${a.column((x) => x.outcome.redemption.priceCents)}::int[],
-        ${a.column((x) => x.outcome.redemption.vouchersCents)}::int[], ${a.column((x) => x.outcome.redemption.holderShareCents)}::int[],
-        ${a.column((x) => x.outcome.redemption.voucherCount)}::int[], ${a.column((x) => x.request.input.mediatorId)}::text[],
-        ${a.column((x) => x.request.input.publicAge ?? null)}::text[], ${a.column((x) => x.request.input.publicSituation ?? null)}::text[],
-        ${a.column((x) => x.request.recorder.userId)}::text[], ${a.column((x) => x.request.recorder.tokenId)}::text[])
-        as x (id, provider_id, place_id, entry_id, referential_version, service_code, service_date, delivery_mode, price_cents, vouchers_cents,
-          holder_share_cents, voucher_count, mediator_id, public_age, public_situation, user_id, token_id)
+      select x.id, x.provider_id, x.place_id, x.entry_id, x.referential_version, x.service_code, x.service_date,
+        x.delivery_mode, x.price_cents, x.vouchers_cents, x.holder_share_cents, x.voucher_count, x.mediator_id, x.public_age, x.public_situation,
+        x.user_id, x.token_id, ${now}::timestamptz
+      from json_to_recordset(${JSON.stringify(redemptions)}::json)
+        as x (id uuid, provider_id uuid, place_id uuid, entry_id uuid, referential_version int, service_code text, service_date date, delivery_mode text,
+          price_cents int, vouchers_cents int, holder_share_cents int, voucher_count int, mediator_id uuid, public_age text, public_situation text,
+          user_id uuid, token_id uuid)
       returning id
     ), marked as (
-      update vouchers v set redemption_id = m.redemption_id::uuid, redeemed_at = ${now}::timestamptz
-      from unnest(${marks.map((m) => m.voucherId)}::text[], ${marks.map((m) => m.redemptionId)}::text[]) as m (voucher_id, redemption_id)
-      where v.id = m.voucher_id::uuid and v.redemption_id is null
+      update vouchers v set redemption_id = m.redemption_id, redeemed_at = ${now}::timestamptz
+      from json_to_recordset(${JSON.stringify(marks)}::json) as m (voucher_id uuid, redemption_id uuid)
+      where v.id = m.voucher_id and v.redemption_id is null
       returning v.id
     ), refusal as (
       insert into redemption_refusals (provider_id, place_id, voucher_id, reason, recorded_by_user, recorded_by_token, created_at)
-      select x.provider_id::uuid, x.place_id::uuid, x.voucher_id::uuid, x.reason, x.user_id::uuid, x.token_id::uuid, ${now}::timestamptz
-      from unnest(${r.column((x) => x.request.recorder.providerId)}::text[], ${r.column((x) => x.request.input.placeId)}::text[], ${r.column((x) => x.voucherId)}::text[],
-        ${r.column((x) => x.outcome.reason)}::text[], ${r.column((x) => x.request.recorder.userId)}::text[], ${r.column((x) => x.request.recorder.tokenId)}::text[])
-        as x (provider_id, place_id, voucher_id, reason, user_id, token_id)
+      select x.provider_id, x.place_id, x.voucher_id, x.reason, x.user_id, x.token_id, ${now}::timestamptz
+      from json_to_recordset(${JSON.stringify(refusals)}::json) as x (provider_id uuid, place_id uuid, voucher_id uuid, reason text, user_id uuid, token_id uuid)
     ), answered as (
-      update idempotency_keys k set outcome = x.outcome::jsonb
-      from unnest(${answers.map((x) => x.tokenId)}::text[], ${answers.map((x) => x.key)}::text[], ${answers.map((x) => x.outcome)}::text[]) as x (token_id, key, outcome)
-      where k.token_id = x.token_id::uuid and k.key = x.key
+      update idempotency_keys k set outcome = x.outcome
+      from json_to_recordset(${JSON.stringify(answers)}::json) as x (token_id uuid, key text, outcome jsonb)
+      where k.token_id = x.token_id and k.key = x.key
     ), released as (
       delete from idempotency_keys k
-      using unnest(${released.map((c) => c.tokenId)}::text[], ${released.map((c) => c.key)}::text[]) as x (token_id, key)
-      where k.token_id = x.token_id::uuid and k.key = x.key
+      using json_to_recordset(${JSON.stringify(releases)}::json) as x (token_id uuid, key text)
+      where k.token_id = x.token_id and k.key = x.key
     ), ${sql.join(ledger.ctes)}
     -- Cannot differ under the row locks taken before; if it ever did, the batch is rolled back.
     select assert_true((select count(*) from marked) = ${marks.length}, 'vouchers changed under their lock')

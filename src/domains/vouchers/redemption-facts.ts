@@ -102,20 +102,28 @@ export async function loadBatchFacts(
   const claims = requests
     .flatMap(({ claim }) => (claim ? [claim] : []))
     .sort((a, b) => (a.tokenId < b.tokenId ? -1 : a.tokenId > b.tokenId ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  // Fixed text, the rows as arrays: prepared once per connection (db/client.ts). The vouchers,
-  // locked in the same round trip, come back as JSON on the first row.
+  const requestRows = requests.map(({ recorder, input, claim }, i) => ({
+    i,
+    place_id: input.placeId,
+    provider_id: recorder.providerId,
+    service_code: input.serviceCode,
+    mediator_id: input.mediatorId,
+    token_id: recorder.tokenId,
+    user_id: recorder.userId,
+    key: claim?.key ?? null,
+  }));
+  const claimRows = claims.map((c, n) => ({ n, token_id: c.tokenId, key: c.key, request_hash: c.requestHash.toString('hex') }));
+  // Fixed text, the rows as one JSON parameter per table: prepared once per connection
+  // (db/client.ts). The vouchers, locked in the same round trip, come back as JSON on the first row.
   const { rows } = await sql<FactsRow & { vouchers: (Omit<VoucherFactsRow, 'code_hash'> & { code_hash: string })[] | null }>`${sql.raw(PREPARED)}
     with req as (
-      select r.i, r.place_id::uuid, r.provider_id::uuid, r.service_code, r.mediator_id::uuid, r.token_id::uuid, r.user_id::uuid, r.key
-      from unnest(${requests.map((_, i) => i)}::int[], ${requests.map((r) => r.input.placeId)}::text[], ${requests.map((r) => r.recorder.providerId)}::text[],
-        ${requests.map((r) => r.input.serviceCode)}::text[], ${requests.map((r) => r.input.mediatorId)}::text[], ${requests.map((r) => r.recorder.tokenId)}::text[],
-        ${requests.map((r) => r.recorder.userId)}::text[], ${requests.map((r) => r.claim?.key ?? null)}::text[])
-        as r (i, place_id, provider_id, service_code, mediator_id, token_id, user_id, key)
+      select r.i, r.place_id, r.provider_id, r.service_code, r.mediator_id, r.token_id, r.user_id, r.key
+      from json_to_recordset(${JSON.stringify(requestRows)}::json)
+        as r (i int, place_id uuid, provider_id uuid, service_code text, mediator_id uuid, token_id uuid, user_id uuid, key text)
     ), claim as (
       insert into idempotency_keys (token_id, key, request_hash, outcome, created_at)
-      select c.token_id::uuid, c.key, decode(c.request_hash, 'hex'), 'null'::jsonb, ${now}::timestamptz
-      from unnest(${claims.map((c) => c.tokenId)}::text[], ${claims.map((c) => c.key)}::text[], ${claims.map((c) => c.requestHash.toString('hex'))}::text[])
-        with ordinality as c (token_id, key, request_hash, n)
+      select c.token_id, c.key, decode(c.request_hash, 'hex'), 'null'::jsonb, ${now}::timestamptz
+      from json_to_recordset(${JSON.stringify(claimRows)}::json) as c (n int, token_id uuid, key text, request_hash text)
       order by c.n
       on conflict (token_id, key) do nothing
       returning token_id, key
