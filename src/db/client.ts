@@ -97,8 +97,9 @@ function pipeliningPool(pool: pg.Pool) {
   return {
     async connect() {
       const client = await pool.connect();
+      const prepared = (text: string) => text.startsWith(PREPARED) || text.startsWith(PREPARED_LAST);
       const send = (text: string, values?: unknown[]): Promise<pg.QueryResult> =>
-        text.startsWith(PREPARED) || text.startsWith(PREPARED_LAST) ? client.query({ name: nameOf(text), text, values: values ?? [] }) : client.query(text, values);
+        prepared(text) ? client.query({ name: nameOf(text), text, values: values ?? [] }) : client.query(text, values);
       /** BEGIN sent, its answer not yet collected. */
       let beginning: Promise<unknown> | undefined;
       /** COMMIT sent after a PREPARED_LAST statement, its answer not yet collected. */
