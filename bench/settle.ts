@@ -359,6 +359,7 @@ async function seed(label: string, database: Database, bulk: pg.Client, config: 
        order by v.n`,
       [perOrder, FACE_VALUE_CENTS, vouchers, orderCount * perOrder],
     );
+    await bulk.query(`insert into redemption_vouchers (redemption_id, voucher_id) select redemption_id, id from vouchers where redemption_id is not null`);
   });
   await t.step('écritures', async () => {
     await bulk.query(

@@ -506,6 +506,12 @@ export interface PayoutsTable {
   updated_at: Timestamp;
 }
 
+/** The vouchers that paid a redemption, as marked (migration 0014). */
+export interface RedemptionVouchersTable {
+  redemption_id: string;
+  voucher_id: string;
+}
+
 export interface PayoutLinesTable {
   redemption_id: string;
   payout_id: string;
@@ -614,6 +620,7 @@ export interface DB {
   booklets: BookletsTable;
   vouchers: VouchersTable;
   redemptions: RedemptionsTable;
+  redemption_vouchers: RedemptionVouchersTable;
   redemption_refusals: RedemptionRefusalsTable;
   idempotency_keys: IdempotencyKeysTable;
   ledger_accounts: LedgerAccountsTable;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../src/db/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redeemVouchers } from '../../src/domains/vouchers/redeem-vouchers.js';
 import { createTestContext, onPostgres, type TestContext } from '../support/context.js';
@@ -117,5 +118,73 @@ describe(`the counter's references on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, 
     }
     // Other columns still change.
     await sql`update places set name = 'Médiathèque renommée' where id = ${world.place.id}`.execute(t.ctx.db);
+  });
+});
+
+// Migration 0014: the vouchers of a redemption are listed in redemption_vouchers, written with
+// their marks; a mark is an update in place (HOT), no index covering the columns it sets.
+describe(`the vouchers of a redemption on ${onPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {
+  const mark = (voucherId: string, redemptionId: string) =>
+    sql`update vouchers set redemption_id = ${redemptionId}::uuid, redeemed_at = now() where id = ${voucherId}`.execute(t.ctx.db);
+  const markAndList = (voucherId: string, redemptionId: string, db: Kysely<DB> = t.ctx.db) =>
+    sql`with marked as (
+        update vouchers set redemption_id = ${redemptionId}::uuid, redeemed_at = now() where id = ${voucherId} returning id, redemption_id
+      ) insert into redemption_vouchers (redemption_id, voucher_id) select redemption_id, id from marked`.execute(db);
+  const links = (voucherId: string) => t.ctx.db.selectFrom('redemption_vouchers').selectAll().where('voucher_id', '=', voucherId).execute();
+  const unspent = async (voucherId: string) =>
+    (await t.ctx.db.selectFrom('vouchers').select('redemption_id').where('id', '=', voucherId).executeTakeFirstOrThrow()).redemption_id === null;
+
+  it('lists the vouchers the counter marked, and only those', async () => {
+    const marked = await t.ctx.db.selectFrom('vouchers').select(['id', 'redemption_id']).where('redemption_id', '=', world.redemptionId).execute();
+    const listed = await t.ctx.db.selectFrom('redemption_vouchers').selectAll().where('redemption_id', '=', world.redemptionId).execute();
+    expect(marked).toHaveLength(1);
+    expect(listed).toEqual([{ redemption_id: world.redemptionId, voucher_id: marked[0]!.id }]);
+  });
+
+  it('refuses a voucher marked without being listed, and leaves it unspent', async () => {
+    await expect(mark(world.freshVoucherId, world.redemptionId)).rejects.toMatchObject(FOREIGN_KEY);
+    expect(await unspent(world.freshVoucherId)).toBe(true);
+  });
+
+  it('refuses a listed voucher that the redemption did not mark', async () => {
+    const list = (voucherId: string, redemptionId: string) =>
+      sql`insert into redemption_vouchers (redemption_id, voucher_id) values (${redemptionId}::uuid, ${voucherId}::uuid)`.execute(t.ctx.db);
+    // Unspent, spent by another redemption, unknown.
+    await expect(list(world.freshVoucherId, world.redemptionId)).rejects.toMatchObject(FOREIGN_KEY);
+    const spent = await links(world.freshVoucherId);
+    expect(spent).toEqual([]);
+    const [{ voucher_id: spentVoucher }] = (await t.ctx.db.selectFrom('redemption_vouchers').select('voucher_id').where('redemption_id', '=', world.redemptionId).execute()) as [
+      { voucher_id: string },
+    ];
+    await copyRedemption({});
+    const other = await t.ctx.db.selectFrom('redemptions').select('id').where('id', '!=', world.redemptionId).orderBy('id').executeTakeFirstOrThrow();
+    await expect(list(spentVoucher, other.id)).rejects.toMatchObject(FOREIGN_KEY);
+    await expect(list(unknown(), world.redemptionId)).rejects.toMatchObject(FOREIGN_KEY);
+  });
+
+  it('accepts a voucher marked and listed by one statement, then never changes nor forgets the link', async () => {
+    const voucher = await t.ctx.db.selectFrom('vouchers').select('id').where('order_id', '=', world.order.id).where('redemption_id', 'is', null).executeTakeFirstOrThrow();
+    await markAndList(voucher.id, world.redemptionId);
+    expect(await links(voucher.id)).toEqual([{ redemption_id: world.redemptionId, voucher_id: voucher.id }]);
+    await expect(sql`update redemption_vouchers set redemption_id = ${unknown()}::uuid where voucher_id = ${voucher.id}`.execute(t.ctx.db)).rejects.toThrow(/append-only|never/u);
+    await expect(sql`delete from redemption_vouchers where voucher_id = ${voucher.id}`.execute(t.ctx.db)).rejects.toThrow(/append-only|never/u);
+    expect(await links(voucher.id)).toHaveLength(1);
+  });
+
+  it('marks a voucher in place: a HOT update, no index entry', async () => {
+    const voucher = await t.ctx.db.selectFrom('vouchers').select('id').where('order_id', '=', world.order.id).where('redemption_id', 'is', null).executeTakeFirstOrThrow();
+    // This transaction's counts (PGlite's may include the statements before it: the difference).
+    const counts = async (trx: Kysely<DB>) => {
+      const { rows } = await sql<{ updated: string | number; hot: string | number }>`
+        select n_tup_upd as updated, n_tup_hot_upd as hot from pg_stat_xact_user_tables where relname = 'vouchers'`.execute(trx);
+      return { updated: Number(rows[0]!.updated), hot: Number(rows[0]!.hot) };
+    };
+    const hot = await t.ctx.db.transaction().execute(async (trx) => {
+      const before = await counts(trx);
+      await markAndList(voucher.id, world.redemptionId, trx);
+      const after = await counts(trx);
+      return { updated: after.updated - before.updated, hot: after.hot - before.hot };
+    });
+    expect(hot).toEqual({ updated: 1, hot: 1 });
   });
 });

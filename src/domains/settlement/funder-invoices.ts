@@ -58,7 +58,8 @@ function usedInWindow(db: Kysely<DB>, window: Window) {
   return db
     .selectFrom('vouchers')
     .innerJoin('orders', 'orders.id', 'vouchers.order_id')
-    .innerJoin('redemptions', 'redemptions.id', 'vouchers.redemption_id')
+    .innerJoin('redemption_vouchers', 'redemption_vouchers.voucher_id', 'vouchers.id')
+    .innerJoin('redemptions', 'redemptions.id', 'redemption_vouchers.redemption_id')
     .where('orders.funding_mode', '=', 'billed_on_use')
     .where('redemptions.service_date', '>=', addMonths(window.month, -1))
     .where('redemptions.service_date', '<', addMonths(window.month, 1))

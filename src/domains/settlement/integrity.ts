@@ -29,10 +29,11 @@ export async function checkRedemptionsToPay(trx: Kysely<DB>): Promise<IntegrityP
     select l.redemption_id as id
     from settle_lines l
     left join (
-      select v.redemption_id, sum(v.face_value_cents)::int8 as cents, count(*)::int8 as vouchers
-      from vouchers v
-      join settle_lines x on x.redemption_id = v.redemption_id
-      group by v.redemption_id
+      select rv.redemption_id, sum(v.face_value_cents)::int8 as cents, count(*)::int8 as vouchers
+      from settle_lines x
+      join redemption_vouchers rv on rv.redemption_id = x.redemption_id
+      join vouchers v on v.id = rv.voucher_id
+      group by rv.redemption_id
     ) v on v.redemption_id = l.redemption_id
     where v.cents is distinct from l.gross_cents::int8 or v.vouchers is distinct from l.voucher_count::int8
     limit ${SAMPLE}`.execute(trx);

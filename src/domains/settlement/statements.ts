@@ -175,9 +175,10 @@ export async function loadStatement(ctx: AppContext, payoutId: string, providerI
       .execute(),
     db
       .selectFrom('payout_lines')
-      .innerJoin('vouchers', 'vouchers.redemption_id', 'payout_lines.redemption_id')
+      .innerJoin('redemption_vouchers', 'redemption_vouchers.redemption_id', 'payout_lines.redemption_id')
+      .innerJoin('vouchers', 'vouchers.id', 'redemption_vouchers.voucher_id')
       .innerJoin('booklets', 'booklets.id', 'vouchers.booklet_id')
-      .select(['vouchers.redemption_id', 'booklets.number', 'vouchers.position'])
+      .select(['redemption_vouchers.redemption_id', 'booklets.number', 'vouchers.position'])
       .where('payout_lines.payout_id', '=', payout.id)
       .orderBy('booklets.number')
       .orderBy('vouchers.position')
@@ -186,9 +187,9 @@ export async function loadStatement(ctx: AppContext, payoutId: string, providerI
   ]);
   const serialsOf = new Map<string, string[]>();
   for (const row of serials) {
-    const list = serialsOf.get(row.redemption_id!) ?? [];
+    const list = serialsOf.get(row.redemption_id) ?? [];
     list.push(formatVoucherSerial(row.number, row.position));
-    serialsOf.set(row.redemption_id!, list);
+    serialsOf.set(row.redemption_id, list);
   }
   const lines: StatementLine[] = rows.map((row) => ({
     serviceDate: row.service_date,
@@ -417,7 +418,8 @@ export async function funderMonthlyStatement(ctx: AppContext, funderId: string, 
   const used = ctx.db
     .selectFrom('vouchers')
     .innerJoin('orders', 'orders.id', 'vouchers.order_id')
-    .innerJoin('redemptions', 'redemptions.id', 'vouchers.redemption_id')
+    .innerJoin('redemption_vouchers', 'redemption_vouchers.voucher_id', 'vouchers.id')
+    .innerJoin('redemptions', 'redemptions.id', 'redemption_vouchers.redemption_id')
     .where('orders.funder_id', '=', funderId)
     .where('redemptions.service_date', '>=', first)
     .where('redemptions.service_date', '<', addMonths(first, 1));
@@ -492,7 +494,8 @@ export async function listFunderStatementMonths(ctx: AppContext, funderId: strin
   const rows = await ctx.db
     .selectFrom('vouchers')
     .innerJoin('orders', 'orders.id', 'vouchers.order_id')
-    .innerJoin('redemptions', 'redemptions.id', 'vouchers.redemption_id')
+    .innerJoin('redemption_vouchers', 'redemption_vouchers.voucher_id', 'vouchers.id')
+    .innerJoin('redemptions', 'redemptions.id', 'redemption_vouchers.redemption_id')
     .where('orders.funder_id', '=', funderId)
     .select([
       sql<string>`to_char(redemptions.service_date, 'YYYY-MM-01')`.as('month'),

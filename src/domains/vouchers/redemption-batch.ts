@@ -321,12 +321,13 @@ function moneyOf(id: string, request: QueuedRedemption, vouchers: readonly Locke
 
 /**
  * One statement for the whole batch (the accounts it needs, if any is new, inserted just before):
- * the redemptions, their vouchers marked (only if still unspent: the count is checked), the
- * refusals with their reasons (never the codes), each key's outcome, the keys of failed requests
- * released, and the redemptions' ledger entries with their postings. It used to be two, the
- * entries last so that the accounts stayed locked only from there to the commit; in one, the
- * accounts are locked once the vouchers are marked (the select below counts those first), and the
- * next batch still reaches them after this one has committed, one round trip sooner. It is the
+ * the redemptions, their vouchers marked (only if still unspent: the count is checked) and listed
+ * in redemption_vouchers (migration 0014), the refusals with their reasons (never the codes), each
+ * key's outcome, the keys of failed requests released, and the redemptions' ledger entries with
+ * their postings. It used to be two, the entries last so that the accounts stayed locked only from
+ * there to the commit; in one, the accounts are locked once the vouchers are marked (the select
+ * below counts those first), and the next batch still reaches them after this one has committed,
+ * one round trip sooner. It is the
  * transaction's last statement, its COMMIT sent right behind it (PREPARED_LAST): its counts are
  * checked by the statement itself, which fails, and rolls the batch back, if one is wrong. Returns
  * the accounts used.
@@ -391,7 +392,9 @@ async function writeOutcomes(
       update vouchers v set redemption_id = m.redemption_id, redeemed_at = ${now}::timestamptz
       from json_to_recordset(${JSON.stringify(marks)}::json) as m (voucher_id uuid, redemption_id uuid)
       where v.id = m.voucher_id and v.redemption_id is null
-      returning v.id
+      returning v.id, v.redemption_id
+    ), listed as (
+      insert into redemption_vouchers (redemption_id, voucher_id) select redemption_id, id from marked
     ), refusal as (
       insert into redemption_refusals (provider_id, place_id, voucher_id, reason, recorded_by_user, recorded_by_token, created_at)
       select x.provider_id, x.place_id, x.voucher_id, x.reason, x.user_id, x.token_id, ${now}::timestamptz
