@@ -314,7 +314,7 @@ async function seed(label: string, database: Database, bulk: pg.Client, config: 
   await bulk.query(`set work_mem = '256MB'`);
   await bulk.query(`set maintenance_work_mem = '512MB'`);
   const days = Number(month.lastDay.slice(8, 10));
-  const indexes = await dropIndexes(bulk, ['vouchers_redemption_idx', 'journal_entries_redemption_idx']);
+  const indexes = await dropIndexes(bulk, ['journal_entries_redemption_idx']);
   // Entry numbers: a block of the ledger's sequence.
   const { rows: reserved } = await bulk.query<{ last: string }>(`select setval('journal_entry_seq', nextval('journal_entry_seq') + $1::int8 - 1) as last`, [redemptions]);
   const firstSeq = Number(reserved[0]!.last) - redemptions + 1;
