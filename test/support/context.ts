@@ -46,7 +46,7 @@ export interface TestContext {
 export const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 /** A fresh, migrated database for one test file: PGlite by default, PostgreSQL with TEST_DATABASE_URL. */
-export async function openTestDatabase(): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
+export async function openTestDatabase(options: { poolSize?: number } = {}): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
   const testUrl = process.env.TEST_DATABASE_URL;
   if (!testUrl) {
     const dump = await readFile(inject('pgliteDump'));
@@ -58,7 +58,7 @@ export async function openTestDatabase(): Promise<{ database: Database; url?: st
   await admin.connect();
   await admin.query(`create database ${name} template ${inject('postgresTemplate')}`);
   const url = databaseUrl(testUrl, name);
-  const database = await openDatabase({ kind: 'postgres', url, poolSize: 20 });
+  const database = await openDatabase({ kind: 'postgres', url, poolSize: options.poolSize ?? 20 });
   return {
     database,
     url,
@@ -81,8 +81,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
-export async function createTestContext(config: Partial<Config> = {}): Promise<TestContext> {
-  const { database, drop } = await openTestDatabase();
+/** A fresh database and a context on it; `poolSize`: its PostgreSQL connections (20). */
+export async function createTestContext(config: Partial<Config> = {}, options: { poolSize?: number } = {}): Promise<TestContext> {
+  const { database, drop } = await openTestDatabase(options);
   const clock = new TestClock();
   const mailbox = new TestMailbox();
   const errors: object[] = [];

@@ -205,17 +205,18 @@ export function entryStatementParts(entries: readonly NewEntry[], now: Date) {
   // Fixed text whatever the number of entries (their rows go as one JSON parameter each: built by
   // JSON.stringify at once, where arrays were escaped element by element), so that callers can prepare it.
   const ctes = [
+    // Numbered from the rows themselves: a count given as a parameter (generate_series) made each
+    // plan depend on its value, and PostgreSQL planned the statement again at every execution.
     sql`numbered as (
-      select n.i, nextval('journal_entry_seq') as seq
-      from generate_series(0, ${rows.length}::int - 1) as n (i)
-      order by n.i
+      select e.*, nextval('journal_entry_seq') as seq
+      from json_to_recordset(${JSON.stringify(rows)}::json)
+        as e (i int, journal text, kind text, label text, booked_on date, piece_ref text, order_id uuid, redemption_id uuid, corrects_seq bigint)
+      order by e.i
     )`,
     sql`entries as (
       insert into journal_entries (seq, journal, kind, label, booked_on, piece_ref, order_id, redemption_id, corrects_seq, created_at)
-      select n.seq, e.journal, e.kind, e.label, e.booked_on, e.piece_ref, e.order_id, e.redemption_id, e.corrects_seq, ${now}::timestamptz
+      select n.seq, n.journal, n.kind, n.label, n.booked_on, n.piece_ref, n.order_id, n.redemption_id, n.corrects_seq, ${now}::timestamptz
       from numbered n
-      join json_to_recordset(${JSON.stringify(rows)}::json)
-        as e (i int, journal text, kind text, label text, booked_on date, piece_ref text, order_id uuid, redemption_id uuid, corrects_seq bigint) on e.i = n.i
       order by n.seq
     )`,
     // The accounts locked in id order (the same in every transaction, so that writers never wait
