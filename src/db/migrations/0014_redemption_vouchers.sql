@@ -8,8 +8,9 @@
 -- with room left in each page for the new version (fillfactor), all of them were: PostgreSQL CPU
 -- per redemption fell from 0.29-0.33 ms to 0.22-0.25 ms, WAL from 3.3 to 2.7 kB.
 --
--- What that index served, finding the vouchers of a redemption (a provider's statement, a funder's
--- monthly figures, the settlement's checks), is served by redemption_vouchers: one row per voucher
+-- What that index served, finding the vouchers of a redemption (a provider's statement with its
+-- vouchers' serials, the billed-on-use invoices, the settlement's checks), is served by
+-- redemption_vouchers: one row per voucher
 -- spent, written by the statement that marks it, from the vouchers it marked. The mark stays on the
 -- voucher: it is what the counter locks and checks (at most one redemption per voucher).
 --
@@ -18,7 +19,11 @@
 -- is never updated again: 0004).
 --
 -- fillfactor applies to the pages written from now on: vouchers issued before this migration keep
--- their full pages, and their marks are written as before.
+-- their full pages, and their marks are written as before, until a rewrite of the table (VACUUM
+-- FULL, in a maintenance window) gives their pages the same room.
+
+-- No voucher is marked while the marks are copied (a server of the version before may still run).
+lock table vouchers in access exclusive mode;
 
 create table redemption_vouchers (
   redemption_id uuid not null,

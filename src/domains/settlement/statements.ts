@@ -418,8 +418,7 @@ export async function funderMonthlyStatement(ctx: AppContext, funderId: string, 
   const used = ctx.db
     .selectFrom('vouchers')
     .innerJoin('orders', 'orders.id', 'vouchers.order_id')
-    .innerJoin('redemption_vouchers', 'redemption_vouchers.voucher_id', 'vouchers.id')
-    .innerJoin('redemptions', 'redemptions.id', 'redemption_vouchers.redemption_id')
+    .innerJoin('redemptions', 'redemptions.id', 'vouchers.redemption_id')
     .where('orders.funder_id', '=', funderId)
     .where('redemptions.service_date', '>=', first)
     .where('redemptions.service_date', '<', addMonths(first, 1));
@@ -494,8 +493,7 @@ export async function listFunderStatementMonths(ctx: AppContext, funderId: strin
   const rows = await ctx.db
     .selectFrom('vouchers')
     .innerJoin('orders', 'orders.id', 'vouchers.order_id')
-    .innerJoin('redemption_vouchers', 'redemption_vouchers.voucher_id', 'vouchers.id')
-    .innerJoin('redemptions', 'redemptions.id', 'redemption_vouchers.redemption_id')
+    .innerJoin('redemptions', 'redemptions.id', 'vouchers.redemption_id')
     .where('orders.funder_id', '=', funderId)
     .select([
       sql<string>`to_char(redemptions.service_date, 'YYYY-MM-01')`.as('month'),
