@@ -94,10 +94,10 @@ function pipeliningPool(pool: pg.Pool) {
     return name;
   };
   const done = { command: '', rowCount: null, rows: [] as unknown[] };
+  const prepared = (text: string) => text.startsWith(PREPARED) || text.startsWith(PREPARED_LAST);
   return {
     async connect() {
       const client = await pool.connect();
-      const prepared = (text: string) => text.startsWith(PREPARED) || text.startsWith(PREPARED_LAST);
       const send = (text: string, values?: unknown[]): Promise<pg.QueryResult> =>
         prepared(text) ? client.query({ name: nameOf(text), text, values: values ?? [] }) : client.query(text, values);
       /** BEGIN sent, its answer not yet collected. */

@@ -38,8 +38,8 @@ import { decideRedemption } from './rules.js';
  * batch: a voucher spent earlier in the batch is already used, refusals earlier in the batch count
  * towards the limits. What throws for a request alone (api_token_revoked, place_unknown,
  * too_many_refusals, mediator_unknown, idempotency_key_reused) fails that request only, and its
- * Idempotency-Key is released. If the batch's transaction fails as a whole (a bug, a lost connection), each of its
- * requests is run again alone, so that one request never fails another.
+ * Idempotency-Key is released. If the batch's transaction fails as a whole (a bug, a lost
+ * connection), each of its requests is run again alone, so that one request never fails another.
  */
 
 /** Requests taken by one transaction at most. */
@@ -327,10 +327,9 @@ function moneyOf(id: string, request: QueuedRedemption, vouchers: readonly Locke
  * their postings. It used to be two, the entries last so that the accounts stayed locked only from
  * there to the commit; in one, the accounts are locked once the vouchers are marked (the select
  * below counts those first), and the next batch still reaches them after this one has committed,
- * one round trip sooner. It is the
- * transaction's last statement, its COMMIT sent right behind it (PREPARED_LAST): its counts are
- * checked by the statement itself, which fails, and rolls the batch back, if one is wrong. Returns
- * the accounts used.
+ * one round trip sooner. It is the transaction's last statement, its COMMIT sent right behind it
+ * (PREPARED_LAST): its counts are checked by the statement itself, which fails, and rolls the batch
+ * back, if one is wrong. Returns the accounts used.
  */
 async function writeOutcomes(
   trx: Kysely<DB>,
