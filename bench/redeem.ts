@@ -290,6 +290,31 @@ function cpuMeter(pids: () => Promise<number[]>) {
   };
 }
 
+/**
+ * The machine's CPU time from /proc/stat (Linux; undefined elsewhere): all of it, and the part
+ * stolen, when the hypervisor ran another virtual machine on our processors. A run during which
+ * the machine was shared is slower for reasons outside the code: the report says how much.
+ */
+async function machineTicks(): Promise<{ total: number; stolen: number } | undefined> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+    // cpu user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return undefined;
+    return { total: ticks.reduce((a, b) => a + b, 0), stolen: ticks[7]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share of the machine's CPU time stolen between two readings of machineTicks(). */
+function stolenShare(before: Awaited<ReturnType<typeof machineTicks>>, after: Awaited<ReturnType<typeof machineTicks>>): number | undefined {
+  if (!before || !after || after.total <= before.total) return undefined;
+  return (after.stolen - before.stolen) / (after.total - before.total);
+}
+
+const stolenText = (share: number | undefined) => (share === undefined ? '' : `, temps volé par l’hyperviseur ${(share * 100).toFixed(1)} %`);
+
 interface WalCounters {
   bytes: number;
   fullPageImages: number;
@@ -364,6 +389,8 @@ interface Measure {
   cpu: { node: number; database: number; driver: number } | undefined;
   /** WAL written per redemption (PostgreSQL). */
   wal: WalCounters | undefined;
+  /** Share of the machine's CPU time stolen by the hypervisor during the measure. */
+  stolen: number | undefined;
 }
 
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(2)} ms`;
@@ -391,6 +418,7 @@ async function measureRedemptions(
   let cpu: { node: number | undefined; total: number | undefined; driver: number };
   let walBefore: WalCounters | undefined;
   let walAfter: WalCounters | undefined;
+  let stolen: number | undefined;
   try {
     const warm = async (seconds: number) => {
       const run = await drive(server.url, seeded, connections, seconds);
@@ -416,7 +444,9 @@ async function measureRedemptions(
     walBefore = await walCounters(postgres?.admin);
     console.log(`${label} : mesure pendant ${SECONDS} s, ${connections} connexions (charge de la machine avant : ${load()})`);
     const driverStart = process.cpuUsage();
+    const machineBefore = await machineTicks();
     result = await drive(server.url, seeded, connections, SECONDS);
+    stolen = stolenShare(machineBefore, await machineTicks());
     const driver = process.cpuUsage(driverStart);
     cpu = { node: await nodeCpu.stop(), total: await allCpu.stop(), driver: (driver.user + driver.system) / 1e6 };
     walAfter = await walCounters(postgres?.admin);
@@ -449,15 +479,16 @@ async function measureRedemptions(
     perSecond: count / result.duration,
     result,
     exhausted: result.exhausted,
-    cpu: cpu.node === undefined || cpu.total === undefined || count === 0 ? undefined : { node: cpu.node / count, database: (cpu.total - cpu.node) / count, driver: cpu.driver / count },
+    cpu: cpu.node === undefined || cpu.total === undefined || count === 0 ? undefined : { node: cpu.node / count, database: postgres ? (cpu.total - cpu.node) / count : 0, driver: cpu.driver / count },
     wal: walPer(walBefore, walAfter, count),
+    stolen,
   };
 }
 
 function report(measure: Measure): void {
   const r = measure.result;
   console.log(
-    `${measure.label} : ${r['2xx']} encaissements (201) en ${r.duration.toFixed(1)} s avec ${measure.connections} connexions : ${measure.perSecond.toFixed(0)}/s — latence p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms — réponses non 2xx : ${r.non2xx}, erreurs : ${r.errors}, délais dépassés : ${r.timeouts}`,
+    `${measure.label} : ${r['2xx']} encaissements (201) en ${r.duration.toFixed(1)} s avec ${measure.connections} connexions : ${measure.perSecond.toFixed(0)}/s — latence p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms — réponses non 2xx : ${r.non2xx}, erreurs : ${r.errors}, délais dépassés : ${r.timeouts}${stolenText(measure.stolen)}`,
   );
   if (r.non2xx > 0) console.log(`${measure.label} : statuts reçus ${JSON.stringify(r.statusCodeStats)}`);
   if (measure.cpu) {
@@ -475,6 +506,8 @@ interface PgbenchResult {
   wal: WalCounters | undefined;
   /** CPU seconds per transaction of pgbench and of its backends. */
   cpu: { client: number; database: number } | undefined;
+  /** Share of the machine's CPU time stolen by the hypervisor during the run. */
+  stolen: number | undefined;
 }
 
 function runPgbench(args: string[], env: NodeJS.ProcessEnv): { pid: number; done: Promise<string> } {
@@ -505,13 +538,15 @@ async function pgbench(server: URL, admin: pg.Client): Promise<PgbenchResult> {
     const allCpu = cpuMeter(async () => [run.pid, ...(await backendsOf(admin, name))]);
     await Promise.all([clientCpu.start(), allCpu.start()]);
     const walBefore = await walCounters(admin);
+    const machineBefore = await machineTicks();
     const stdout = await run.done;
+    const stolen = stolenShare(machineBefore, await machineTicks());
     const walAfter = await walCounters(admin);
     const [client, total] = [await clientCpu.stop(), await allCpu.stop()];
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
     const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
     if (!tps || !transactions) throw new Error(`pgbench: no tps in its output:\n${stdout}`);
-    return { tps, wal: walPer(walBefore, walAfter, transactions), cpu: client === undefined || total === undefined ? undefined : { client: client / transactions, database: (total - client) / transactions } };
+    return { tps, stolen, wal: walPer(walBefore, walAfter, transactions), cpu: client === undefined || total === undefined ? undefined : { client: client / transactions, database: (total - client) / transactions } };
   } finally {
     await admin.query(`drop database if exists ${name}`);
   }
@@ -547,7 +582,7 @@ export async function main(): Promise<void> {
 
     console.log('');
     report(postgres);
-    console.log(`PostgreSQL : pgbench TPC-B (-s 10, -c 8 -j 2, ${SECONDS} s) sur le même serveur : ${tpcb.tps.toFixed(0)} tps`);
+    console.log(`PostgreSQL : pgbench TPC-B (-s 10, -c 8 -j 2, ${SECONDS} s) sur le même serveur : ${tpcb.tps.toFixed(0)} tps${stolenText(tpcb.stolen)}`);
     if (tpcb.cpu) console.log(`PostgreSQL : CPU par transaction TPC-B : pgbench ${ms(tpcb.cpu.client)}, PostgreSQL ${ms(tpcb.cpu.database)}, total ${ms(tpcb.cpu.client + tpcb.cpu.database)}`);
     if (tpcb.wal) console.log(`PostgreSQL : par transaction TPC-B, ${walText(tpcb.wal)}`);
     const ratio = postgres.perSecond / tpcb.tps;
